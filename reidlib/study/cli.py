@@ -1,0 +1,26 @@
+"""``python -m reidlib study --profile quick [--only E3,E4]``."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("study", help="execute every experiment notebook with papermill and summarise",
+                       description=__doc__)
+    p.add_argument("--profile", default="quick", help="smoke | quick | cpu | paper (default: quick)")
+    p.add_argument("--only", default=None, help="comma-separated notebook ids, e.g. E3,E4")
+    p.add_argument("--progress", action="store_true", help="show papermill's cell progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from reidlib.study.driver import run_study
+
+    result = run_study(args.profile, args.only, progress=args.progress)
+    print(f"[study] summary: runs/{args.profile}/summary.md")
+    if result.failures:
+        print("[study] FAILED notebooks:")
+        for r in result.failures:
+            print(f"  {r.name}: {r.error}")
+        return 1
+    return 0

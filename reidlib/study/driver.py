@@ -1,0 +1,119 @@
+"""The study driver: execute every experiment notebook with papermill, then summarise.
+
+``python -m reidlib study --profile quick`` (what ``make study`` runs) executes
+each notebook of ``notebooks/`` into ``runs/<profile>/notebooks/``, continues
+past a failing notebook, reports all failures at the end with a non-zero exit
+status, and writes ``runs/<profile>/summary.md``: every table and verdict that
+the notebooks recorded with :func:`reidlib.study.report.write_result`, the
+wall time of each notebook and links to the figures.
+"""
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reidlib.study import paths
+from reidlib.study.report import read_results
+
+
+@dataclass
+class NotebookRun:
+    name: str
+    seconds: float
+    ok: bool
+    error: str = ""
+    output: str = ""
+
+
+@dataclass
+class StudyResult:
+    profile: str
+    runs: list[NotebookRun] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[NotebookRun]:
+        return [r for r in self.runs if not r.ok]
+
+
+def list_notebooks(directory: Path | None = None) -> list[Path]:
+    """The experiment notebooks, in study order (``00_...``, ``E1_...`` .. ``E10_...``, others)."""
+    directory = directory or paths.notebooks_dir()
+
+    def key(p: Path) -> tuple:
+        stem = p.stem
+        head = stem.split("_", 1)[0]
+        if head.isdigit():
+            return (0, int(head), stem)
+        if head[:1] == "E" and head[1:].isdigit():
+            return (1, int(head[1:]), stem)
+        return (2, 0, stem)
+
+    return sorted((p for p in directory.glob("*.ipynb") if not p.name.startswith(".")), key=key)
+
+
+def select(notebooks: list[Path], only: str | None) -> list[Path]:
+    """Filter by a comma-separated list of prefixes (``E3,E4``) or full stems."""
+    if not only:
+        return notebooks
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    chosen = [nb for nb in notebooks if any(nb.stem == w or nb.stem.split("_", 1)[0] == w for w in wanted)]
+    found = {nb.stem.split("_", 1)[0] for nb in chosen} | {nb.stem for nb in chosen}
+    missing = [w for w in wanted if w not in found]
+    if missing:
+        valid = ", ".join(nb.stem for nb in notebooks)
+        raise ValueError(f"--only {missing}: no such notebook; valid: {valid}")
+    return chosen
+
+
+def run_study(profile: str = "quick", only: str | None = None, *, kernel: str = "python3",
+              progress: bool = False) -> StudyResult:
+    """Execute the notebooks for ``profile``; never stops at a failure."""
+    import papermill as pm
+
+    out_dir = paths.runs_dir() / profile / "notebooks"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = StudyResult(profile)
+    for nb in select(list_notebooks(), only):
+        start = time.perf_counter()
+        print(f"[study] {nb.stem} (profile {profile}) ...", flush=True)
+        try:
+            pm.execute_notebook(str(nb), str(out_dir / nb.name), parameters={"profile": profile},
+                                kernel_name=kernel, cwd=str(nb.parent), progress_bar=progress)
+            run = NotebookRun(nb.stem, time.perf_counter() - start, True)
+        except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
+            msg = str(exc).strip().splitlines()
+            run = NotebookRun(nb.stem, time.perf_counter() - start, False,
+                              error=msg[-1] if msg else repr(exc), output=traceback.format_exc())
+        print(f"[study] {nb.stem}: {'ok' if run.ok else 'FAILED'} in {run.seconds:.0f} s", flush=True)
+        result.runs.append(run)
+    write_summary(result)
+    return result
+
+
+def write_summary(result: StudyResult) -> Path:
+    """Write ``runs/<profile>/summary.md`` from the notebooks' recorded results."""
+    base = paths.runs_dir() / result.profile
+    times_path = base / "wall_times.json"
+    times = json.loads(times_path.read_text()) if times_path.is_file() else {}
+    times.update({r.name: {"seconds": round(r.seconds, 1), "ok": r.ok, "error": r.error} for r in result.runs})
+    times_path.write_text(json.dumps(times, indent=1, sort_keys=True))
+    lines = [f"# Study summary: profile `{result.profile}`", ""]
+    lines += ["| notebook | status | wall time (s) |", "|---|---|---|"]
+    for name, t in sorted(times.items()):
+        lines.append(f"| {name} | {'ok' if t['ok'] else 'FAILED: ' + t['error'][:80]} | {t['seconds']:.0f} |")
+    lines += ["", f"Total: {sum(t['seconds'] for t in times.values()) / 60:.1f} min", ""]
+    for res in read_results(result.profile):
+        lines += [f"## {res['title']}", "", res.get("claim", ""), "", res["table_md"], ""]
+        if res.get("verdict"):
+            lines += [f"**Verdict:** {res['verdict']}", ""]
+        for fig in res.get("figures", []):
+            lines.append(f"![{fig}](../../figures/{fig}.png)")
+        lines.append("")
+    out = base / "summary.md"
+    tmp = out.with_suffix(".md.tmp")
+    tmp.write_text("\n".join(lines))
+    tmp.replace(out)
+    return out

@@ -1,0 +1,55 @@
+"""Recording an experiment's table and verdict so the study summary can gather them.
+
+A notebook calls :func:`write_result` once at its end; the driver's summary
+(:func:`reidlib.study.driver.write_summary`) reads every record of a profile.
+Files: ``runs/<profile>/results/<experiment>/{result.json, results.csv}``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from reidlib.study import paths
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def write_result(experiment: str, profile: str, title: str, table: Any, *, claim: str = "",
+                 verdict: str = "", figures: list[str] | None = None,
+                 tidy: Any = None) -> Path:
+    """Store a result: ``table`` is a pandas DataFrame (rendered as markdown), ``tidy`` the
+    per-run long-format DataFrame written as ``results.csv``."""
+    out = paths.runs_dir() / profile / "results" / experiment
+    record = {
+        "experiment": experiment, "profile": profile, "title": title, "claim": claim,
+        "verdict": verdict, "figures": list(figures or []),
+        "table_md": table.to_markdown(index=False) if hasattr(table, "to_markdown") else str(table),
+    }
+    _atomic_write(out / "result.json", json.dumps(record, indent=1))
+    if tidy is not None:
+        _atomic_write(out / "results.csv", tidy.to_csv(index=False))
+    return out
+
+
+def read_results(profile: str) -> list[dict[str, Any]]:
+    """Every stored result of ``profile``, sorted by experiment id."""
+    base = paths.runs_dir() / profile / "results"
+    if not base.is_dir():
+        return []
+    recs = [json.loads(p.read_text()) for p in sorted(base.glob("*/result.json"))]
+
+    def key(r: dict[str, Any]) -> tuple:
+        e = r["experiment"]
+        head = e.split("_", 1)[0]
+        return (0, int(head[1:])) if head[:1] == "E" and head[1:].isdigit() else (-1, 0) if head.isdigit() else (1, 0)
+
+    return sorted(recs, key=key)

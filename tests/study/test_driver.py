@@ -1,0 +1,45 @@
+"""The study driver runs notebooks with papermill, continues past failures and summarises."""
+from __future__ import annotations
+
+import nbformat
+import pandas as pd
+import pytest
+
+from reidlib.study import driver, report
+
+
+def _notebook(path, code: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('profile = "smoke"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+
+
+def test_list_and_select_order(tmp_path) -> None:
+    for stem in ["E10_x", "E2_y", "00_a", "explore", "E1_z"]:
+        (tmp_path / f"{stem}.ipynb").write_text("{}")
+    nbs = driver.list_notebooks(tmp_path)
+    assert [p.stem for p in nbs] == ["00_a", "E1_z", "E2_y", "E10_x", "explore"]
+    assert [p.stem for p in driver.select(nbs, "E2,E10")] == ["E2_y", "E10_x"]
+    with pytest.raises(ValueError, match="E99.*valid"):
+        driver.select(nbs, "E99")
+
+
+def test_run_study_continues_past_failure(tmp_path, monkeypatch) -> None:
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    _notebook(nbdir / "E1_fail.ipynb", "raise RuntimeError('boom')")
+    code = ("import pandas as pd\nfrom reidlib.study.report import write_result\n"
+            "write_result('E2_ok', profile, 'E2 title', pd.DataFrame({'a': [1]}), verdict='holds')")
+    _notebook(nbdir / "E2_ok.ipynb", code)
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(driver.paths, "notebooks_dir", lambda: nbdir)
+    res = driver.run_study("smoke")
+    assert [r.name for r in res.failures] == ["E1_fail"]
+    assert "boom" in res.failures[0].error
+    assert (tmp_path / "runs" / "smoke" / "notebooks" / "E2_ok.ipynb").is_file()
+    summary = (tmp_path / "runs" / "smoke" / "summary.md").read_text()
+    assert "E2 title" in summary and "**Verdict:** holds" in summary and "FAILED" in summary
+    assert report.read_results("smoke")[0]["experiment"] == "E2_ok"
