@@ -1,0 +1,175 @@
+"""SynthReID camera scenes and the rendering of one crop.
+
+Each camera has its own scene: a background texture ``[1.4 H, 4 W, 3]`` (wall with
+bricks/panels, windows, posters and signs in clothing-palette colours, poles, plants,
+a tiled floor), a light level, a colour cast, a blur and a JPEG quality, drawn once
+from the domain prior. One crop (:func:`render_crop`) is: a random window of the
+camera texture (detector box position), background pedestrians drawn with the person
+renderer and the same clothing palette (``clutter``: partly visible people beside and
+behind), the person (the only thing in the label map), occluders in front that are
+NOT in the mask (``occlusion``: barriers, poles, passers-by), then camera lighting,
+blur and noise. Output ``img`` ``[H, W, 3]`` uint8 and ``parts`` ``[H, W]`` uint8.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from .config import PALETTE, SynthConfig
+from .identity import Identity, sample_identity
+from .render import VIEWS, Canvas, Pose, draw_person
+
+
+@dataclass(frozen=True)
+class CameraScene:
+    """Everything fixed for one camera (``texture`` float32 ``[TH, TW, 3]``)."""
+
+    cam: int                 # 0-based
+    texture: np.ndarray
+    light: float
+    gains: tuple[float, float, float]
+    blur: float
+    jpeg_quality: int
+
+
+def _palette_colour(rng: np.random.Generator, cfg: SynthConfig) -> np.ndarray:
+    return np.array(PALETTE[int(rng.integers(cfg.palette_size))], dtype=np.float32) / 255.0
+
+
+def build_camera(cfg: SynthConfig, cam: int, rng: np.random.Generator) -> CameraScene:
+    """Draw camera ``cam``'s scene and optics from the domain prior of ``cfg``."""
+    prior = cfg.prior
+    H, W = cfg.height, cfg.width
+    th, tw = int(round(1.4 * H)), 4 * W
+    tone = rng.uniform(*prior.scene_tone)
+    neutral = np.array([1.0, 0.97, 0.92]) * tone + rng.normal(0, 0.06, 3)
+    wall = np.clip(0.7 * neutral + 0.3 * _palette_colour(rng, cfg) * tone, 0, 1)
+    floor_c = np.clip(neutral * rng.uniform(0.6, 0.9) + rng.normal(0, 0.04, 3), 0, 1)
+    tex = np.empty((th, tw, 3), np.float32)
+    horizon = int(th * rng.uniform(0.5, 0.68))
+    tex[:horizon] = wall
+    tex[horizon:] = floor_c
+    cv = Canvas(tex)
+    yy, xx = cv.yy, cv.xx
+    # wall structure: bricks, panels or horizontal bands
+    kind = int(rng.integers(3))
+    period = rng.uniform(0.04, 0.09) * H
+    if kind == 0:
+        line = ((yy % period) < 1.0) | (((xx + (yy // period) % 2 * period) % (2.2 * period)) < 1.0)
+    elif kind == 1:
+        line = (xx % (period * 3)) < 1.5
+    else:
+        line = (yy % (period * 2.5)) < 2.0
+    line &= yy < horizon
+    tex[line] *= 0.75
+    # windows and doors
+    for _ in range(int(rng.integers(1, 4))):
+        x0 = rng.uniform(0, tw)
+        wx, wy = rng.uniform(0.3, 0.9) * W, rng.uniform(0.15, 0.4) * H
+        y0 = rng.uniform(0.05, 0.3) * horizon
+        glass = np.clip(np.array([0.55, 0.65, 0.75]) * rng.uniform(0.6, 1.3), 0, 1)
+        cv.paint(cv.trapezoid(x0, y0 - 2, y0 + wy + 2, wx / 2 + 2, wx / 2 + 2), wall * 0.5)
+        cv.paint(cv.trapezoid(x0, y0, y0 + wy, wx / 2, wx / 2), glass)
+    # posters and signs in clothing colours, poles, plants
+    for _ in range(int(rng.integers(3, 7))):
+        x0, y0 = rng.uniform(0, tw), rng.uniform(0.1, 0.9) * horizon
+        w, h = rng.uniform(0.1, 0.4) * W, rng.uniform(0.08, 0.3) * H
+        cv.paint(cv.trapezoid(x0, y0, y0 + h, w, w), _palette_colour(rng, cfg) * rng.uniform(0.7, 1.0))
+    for _ in range(int(rng.integers(1, 4))):
+        x0 = rng.uniform(0, tw)
+        cv.paint(cv.trapezoid(x0, rng.uniform(0, 0.3) * th, horizon + rng.uniform(0, 0.3) * th,
+                              rng.uniform(0.03, 0.08) * W, rng.uniform(0.03, 0.08) * W),
+                 np.full(3, rng.uniform(0.1, 0.4)))
+    for _ in range(int(rng.integers(0, 3))):
+        x0 = rng.uniform(0, tw)
+        cv.paint(cv.ellipse(x0, horizon - 0.05 * H, rng.uniform(0.15, 0.3) * W, rng.uniform(0.1, 0.2) * H),
+                 np.array([0.2, 0.45, 0.15]) * rng.uniform(0.6, 1.1))
+    # floor tiles and a darker foreground
+    fl = (yy >= horizon) & (((yy - horizon) % (period * 3) < 1.0) | (xx % (period * 6) < 1.0))
+    tex[fl] *= 0.8
+    tex[horizon:] *= np.linspace(1.0, 0.8, th - horizon, dtype=np.float32)[:, None, None]
+    gains = tuple(float(g) for g in 1.0 + rng.uniform(-prior.cast, prior.cast, 3))
+    return CameraScene(cam=cam, texture=np.clip(tex, 0, 1), light=float(rng.uniform(*prior.light)),
+                       gains=gains, blur=float(rng.uniform(*prior.blur)),  # type: ignore[arg-type]
+                       jpeg_quality=int(rng.integers(prior.jpeg_quality[0], prior.jpeg_quality[1] + 1)))
+
+
+def _person_pose(rng: np.random.Generator, H: int, W: int, kind: str) -> Pose:
+    if kind == "junk":  # a bad detection: too close, only a part of the body visible
+        height = H * rng.uniform(1.3, 2.2)
+        top = rng.uniform(-0.9 * height + 0.4 * H, 0.2 * H)
+        cx = W * (0.5 + rng.uniform(-0.45, 0.45))
+    else:
+        height = H * rng.uniform(0.8, 0.94)
+        top = H * rng.uniform(0.97, 1.02) - height
+        cx = W * (0.5 + rng.normal(0, 0.05))
+    return Pose(cx=cx, top=top, height=height, view=VIEWS[int(rng.integers(4))],
+                phase=float(rng.uniform(0, 2 * math.pi)))
+
+
+def _passer_by(rng: np.random.Generator, cfg: SynthConfig, scale: tuple[float, float]) -> tuple[Identity, Pose]:
+    H, W = cfg.height, cfg.width
+    height = H * rng.uniform(*scale)
+    side = 1.0 if rng.random() < 0.5 else -1.0
+    cx = W * (0.5 + side * rng.uniform(0.3, 0.85))
+    top = H * rng.uniform(0.95, 1.08) - height
+    return sample_identity(rng, cfg), Pose(cx=cx, top=top, height=height, view=VIEWS[int(rng.integers(4))],
+                                           phase=float(rng.uniform(0, 2 * math.pi)))
+
+
+def _occluder(cv: Canvas, rng: np.random.Generator, cfg: SynthConfig) -> None:
+    H, W = cfg.height, cfg.width
+    kind = int(rng.integers(3))
+    if kind == 0:  # barrier / bench / car from the bottom
+        h = H * rng.uniform(0.12, 0.35)
+        cx = W * rng.uniform(0.2, 0.8)
+        col = _palette_colour(rng, cfg) * rng.uniform(0.5, 1.0)
+        cv.paint(cv.trapezoid(cx, H - h, H + 2, W * rng.uniform(0.3, 0.7), W * rng.uniform(0.3, 0.7)), col, 0)
+    elif kind == 1:  # pole / pillar / sign at the side
+        hw = W * rng.uniform(0.05, 0.14)
+        cx = W * (0.5 + (1 if rng.random() < 0.5 else -1) * rng.uniform(0.2, 0.45))
+        cv.paint(cv.trapezoid(cx, -2, H + 2, hw, hw), np.full(3, rng.uniform(0.15, 0.7), np.float32), 0)
+    else:  # a passer-by in front
+        ident, pose = _passer_by(rng, cfg, (1.0, 1.3))
+        pose = Pose(cx=W * 0.5 + (pose.cx - W * 0.5) * 1.1, top=pose.top, height=pose.height,
+                    view=pose.view, phase=pose.phase)
+        draw_person(cv, ident, pose, labelled=0)
+
+
+def render_crop(cfg: SynthConfig, scene: CameraScene, ident: Identity | None, rng: np.random.Generator,
+                kind: str = "normal") -> tuple[np.ndarray, np.ndarray]:
+    """Render one crop: ``kind`` normal | junk (partial body) | distractor (no person).
+
+    Returns ``img`` uint8 ``[H, W, 3]`` and ``parts`` uint8 ``[H, W]`` (0..3; all 0 for
+    a distractor).
+    """
+    H, W = cfg.height, cfg.width
+    th, tw = scene.texture.shape[:2]
+    oy, ox = int(rng.integers(0, th - H + 1)), int(rng.integers(0, tw - W + 1))
+    img = scene.texture[oy:oy + H, ox:ox + W].copy()
+    parts = np.zeros((H, W), np.uint8)
+    cv = Canvas(img, parts)
+    for _ in range(min(int(rng.poisson(cfg.clutter * 3.0)), 5)):
+        bident, bpose = _passer_by(rng, cfg, (0.6, 1.05))
+        draw_person(cv, bident, bpose, labelled=False)
+    if kind != "distractor":
+        if ident is None:
+            raise ValueError("render_crop needs an identity unless kind='distractor'")
+        draw_person(cv, ident, _person_pose(rng, H, W, kind), labelled=True)
+    p = cfg.occlusion * cfg.prior.occlusion_scale
+    n_occ = int(rng.random() < p) + int(rng.random() < p * p)
+    for _ in range(n_occ):
+        _occluder(cv, rng, cfg)
+    # camera optics: light, cast, per-image exposure, blur, noise
+    gain = np.asarray(scene.gains, np.float32) * (scene.light * rng.uniform(0.88, 1.12))
+    img *= gain
+    sigma = scene.blur * (H / 128.0) + rng.uniform(0, 0.3)
+    if sigma > 0.25:
+        img = gaussian_filter(img, sigma=(sigma, sigma, 0), mode="nearest")
+    if cfg.noise > 0:
+        img += rng.normal(0.0, cfg.noise, img.shape).astype(np.float32)
+    out = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return out, parts

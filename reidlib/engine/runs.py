@@ -1,0 +1,186 @@
+"""Run folders: ``runs/<experiment>/<run-id>/`` keyed by a hash of the resolved config.
+
+Layout::
+
+    config.json        full resolved configuration (what the id hashes)
+    env.json           package versions, device, seed, git commit, host
+    epochs.csv         one row per epoch: every loss term and learning rate
+    metrics.json       rank-1/5/10 and mAP per protocol; written last = "finished"
+    checkpoints/last.pt, checkpoints/best.pt   (see checkpoint.py)
+
+The id is the first 12 hex digits of sha256 of the canonical JSON of the config
+(sorted keys), so the same config always maps to the same folder:
+``finished`` -> reuse the stored metrics, ``resumable`` -> continue from
+``last.pt``, ``new`` -> train. A folder whose config.json differs from the config
+(hash collision or hand edit) is never overwritten: the id gets a ``-2``, ``-3``
+... suffix. All writes are atomic (temp file, then ``os.replace``).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from .checkpoint import atomic_write_bytes
+
+ENV_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "scikit-learn",
+                "pytorch-metric-learning", "pillow", "tqdm")
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON text (sorted keys, no spaces) used for hashing."""
+    try:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"config must be plain JSON data (dict/list/str/number/bool/None): {exc}") from exc
+
+
+def config_hash(config: Mapping[str, Any], length: int = 12) -> str:
+    """First ``length`` hex digits of sha256(canonical_json(config))."""
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:length]
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Atomically write ``obj`` as indented JSON."""
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_csv(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Atomically (re)write a CSV whose columns are the union of the rows' keys (first-seen order)."""
+    cols: list[str] = []
+    for r in rows:
+        cols += [k for k in r if k not in cols]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
+    if not Path(path).is_file():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def git_commit(cwd: str | os.PathLike | None = None) -> str | None:
+    """The current git commit of ``cwd`` (or of this package), or None."""
+    cwd = cwd or Path(__file__).resolve().parents[2]
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def environment(seed: int | None = None, device: str | None = None) -> dict[str, Any]:
+    """What env.json records."""
+    versions = {}
+    for p in ENV_PACKAGES:
+        try:
+            versions[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            versions[p] = None
+    return {"python": sys.version.split()[0], "platform": platform.platform(),
+            "host": platform.node(), "packages": versions, "device": device, "seed": seed,
+            "git_commit": git_commit(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
+
+
+@dataclass
+class Run:
+    """One run folder. ``state`` is ``"new"``, ``"resumable"`` or ``"finished"``."""
+
+    dir: Path
+    experiment: str
+    run_id: str
+    config: dict[str, Any]
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.dir / "checkpoints"
+
+    @property
+    def last(self) -> Path:
+        return self.checkpoints / "last.pt"
+
+    @property
+    def best(self) -> Path:
+        return self.checkpoints / "best.pt"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.dir / "metrics.json"
+
+    @property
+    def csv_path(self) -> Path:
+        return self.dir / "epochs.csv"
+
+    @property
+    def state(self) -> str:
+        if self.metrics_path.is_file():
+            return "finished"
+        return "resumable" if self.last.is_file() else "new"
+
+    def metrics(self) -> dict[str, Any]:
+        if not self.metrics_path.is_file():
+            raise FileNotFoundError(f"run {self.dir} has no metrics.json yet (state: {self.state})")
+        return read_json(self.metrics_path)
+
+    def write_metrics(self, metrics: Mapping[str, Any]) -> None:
+        write_json(self.metrics_path, dict(metrics))
+
+    def write_env(self, seed: int | None = None, device: str | None = None) -> None:
+        write_json(self.dir / "env.json", environment(seed, device))
+
+
+def open_run(root: str | os.PathLike, experiment: str, config: Mapping[str, Any],
+             create: bool = True) -> Run:
+    """Find or create the run folder of ``config`` under ``root/experiment``.
+
+    Same config -> same folder (its ``state`` tells reuse/resume/new); a folder with
+    the same id but a different config.json gets a suffixed new id, never overwritten.
+    """
+    if not experiment or "/" in experiment or experiment.startswith("."):
+        raise ValueError(f"experiment name {experiment!r} must be a plain folder name")
+    config = json.loads(canonical_json(config))  # normalise (tuples -> lists ...)
+    base = config_hash(config)
+    parent = Path(root) / experiment
+    n = 1
+    while True:
+        run_id = base if n == 1 else f"{base}-{n}"
+        d = parent / run_id
+        cfg = d / "config.json"
+        if not cfg.is_file():
+            break
+        if canonical_json(read_json(cfg)) == canonical_json(config):
+            return Run(d, experiment, run_id, config)
+        n += 1
+    run = Run(d, experiment, run_id, config)
+    if create:
+        d.mkdir(parents=True, exist_ok=True)
+        write_json(cfg, config)
+    return run
+
+
+def load_run(run_dir: str | os.PathLike) -> Run:
+    """Open an existing run folder (for ``evaluate RUN_DIR``)."""
+    d = Path(run_dir)
+    if not (d / "config.json").is_file():
+        raise FileNotFoundError(f"{d} is not a run folder (no config.json); expected runs/<experiment>/<run-id>")
+    return Run(d, d.parent.name, d.name, read_json(d / "config.json"))

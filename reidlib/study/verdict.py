@@ -1,0 +1,82 @@
+"""Does a paper's ordering of rows hold here, given the spread over seeds?
+
+The synthetic study cannot match the papers' absolute numbers; what it can
+test is each paper's *finding*: the ordering of rows. For two rows the paper
+ranks ``better`` above ``worse``, we take the per-seed paired differences of a
+metric (same seed, same data, only the row's change differs) and call the
+claim
+
+* ``holds``         when the mean difference is positive and at least
+                    ``z`` standard errors from zero,
+* ``reversed``      when it is negative by the same criterion,
+* ``within noise``  otherwise (including a single seed, which gives no
+                    standard error: then only the sign is reported).
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def paired_verdict(better: Sequence[float], worse: Sequence[float], z: float = 2.0) -> tuple[str, float, float]:
+    """Compare per-seed values of two rows; returns ``(verdict, mean diff, standard error)``."""
+    b = np.asarray(better, dtype=float)
+    w = np.asarray(worse, dtype=float)
+    if b.shape != w.shape or b.size == 0:
+        raise ValueError(f"paired values need the same non-zero length, got {b.size} and {w.size}")
+    d = b - w
+    mean = float(d.mean())
+    if d.size < 2:
+        sign = "higher" if mean > 0 else "lower" if mean < 0 else "equal"
+        return f"within noise (1 seed: {sign})", mean, float("nan")
+    se = float(d.std(ddof=1) / math.sqrt(d.size))
+    if se == 0.0:
+        return ("holds" if mean > 0 else "reversed" if mean < 0 else "within noise"), mean, se
+    t = mean / se
+    return ("holds" if t >= z else "reversed" if t <= -z else "within noise"), mean, se
+
+
+def summarise(tidy: pd.DataFrame, row: str = "row", seed: str = "seed", metrics: Sequence[str] = ("rank1", "mAP"),
+              order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Mean ± std over seeds per row and metric, in ``order`` (default: as first seen)."""
+    order = list(order) if order is not None else list(dict.fromkeys(tidy[row]))
+    out = []
+    for r in order:
+        sub = tidy[tidy[row] == r]
+        rec = {row: r, "seeds": sub[seed].nunique()}
+        for m in metrics:
+            vals = 100.0 * sub[m].to_numpy(dtype=float)
+            rec[m] = f"{vals.mean():.1f} ± {vals.std(ddof=1) if len(vals) > 1 else 0.0:.1f}"
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def ordering_verdicts(tidy: pd.DataFrame, claims: Sequence[tuple[str, str]], metric: str = "mAP",
+                      row: str = "row", seed: str = "seed", z: float = 2.0) -> pd.DataFrame:
+    """One line per paper claim ``(better, worse)``: paired verdict on ``metric``."""
+    lines = []
+    for better, worse in claims:
+        b = tidy[tidy[row] == better].set_index(seed)[metric]
+        w = tidy[tidy[row] == worse].set_index(seed)[metric]
+        common = b.index.intersection(w.index)
+        if len(common) == 0:
+            raise ValueError(f"rows {better!r} and {worse!r} share no seed in the results")
+        verdict, mean, se = paired_verdict(b.loc[common], w.loc[common], z)
+        lines.append({"paper claims": f"{better} > {worse}", "metric": metric, "seeds": len(common),
+                      "diff (pts)": round(100 * mean, 2),
+                      "se (pts)": None if math.isnan(se) else round(100 * se, 2), "verdict": verdict})
+    return pd.DataFrame(lines)
+
+
+def headline(verdicts: pd.DataFrame) -> str:
+    """A one-sentence summary of :func:`ordering_verdicts`."""
+    n = len(verdicts)
+    held = int((verdicts["verdict"] == "holds").sum())
+    rev = verdicts.loc[verdicts["verdict"] == "reversed", "paper claims"].tolist()
+    text = f"{held} of {n} of the paper's orderings hold beyond the seed spread"
+    if rev:
+        text += f"; reversed here: {', '.join(rev)}"
+    return text + "."
