@@ -93,7 +93,8 @@ def _tracklet_records(root: Path, img_root: Path, names: list[str], info: np.nda
                 raise DatasetLayoutError(
                     f"cannot parse MARS image name {name!r} (listed for {img_root}): expected "
                     f"{NAME_RE.pattern} (e.g. 0001C1T0001F001.jpg)\nexpected layout:\n{MARS_LAYOUT}")
-            if int(m["pid"]) != pid or int(m["cam"]) != cam:
+            name_pid = -1 if m["pid"] == "00-1" else int(m["pid"])
+            if name_pid != pid or int(m["cam"]) != cam:
                 raise DatasetLayoutError(f"{info_path} row {row + 1} says pid {pid} cam {cam} but "
                                          f"lists {name}; name list and info table do not match")
             recs.append(make_record(root, img_root / name[:4] / name, pid, cam - 1, split,
