@@ -19,75 +19,26 @@ background: ``logits = [global, head, upper, lower]``. ``features`` (retrieval) 
 concatenation ``[f_g, f_head, f_upper, f_lower]`` (``4C``; ``retrieval="global"`` gives
 ``f_g`` only). ``background`` holds the (unclassified) background feature.
 
-Backbone: paper = torchvision ResNet-50 (random init; ``pretrained=<local .pth>`` loads
-ImageNet weights from a file, its sha256 kept in ``pretrained_sha256``; never
-downloaded); small = ResNet-50 layout at 1/4 width (``C = 512``). ``last_stride`` sets
-layer4's stride (2 as in ResNet-50).
+Backbone: :class:`reidlib.models.backbones.ResNetBackbone` of ``size`` (paper = ResNet-50,
+``C=2048``; small = the project's small ResNet, or ``backbone=<name>``).
+``pretrained=<local torchvision .pth>`` loads ImageNet weights from a file (never
+downloaded; the :class:`LoadReport` with its sha256 is kept in ``load_report``).
+``last_stride`` defaults to 2: the paper says only "ResNet50", so the standard one.
 """
 from __future__ import annotations
 
-import hashlib
+import os
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from .backbones import ResNetBackbone, backbone_for_size
+from .weights import load_backbone_weights
 
 PART_NAMES = ("background", "head", "upper", "lower")
 POOLINGS = ("avg", "weighted")
 RETRIEVALS = ("global+parts", "global")
-SIZES = {"paper": 64, "small": 16}  # ResNet-50 base width
-
-
-class _Bottleneck(nn.Module):
-    def __init__(self, cin: int, planes: int, stride: int) -> None:
-        super().__init__()
-        cout = planes * 4
-        self.body = nn.Sequential(
-            nn.Conv2d(cin, planes, 1, bias=False), nn.BatchNorm2d(planes), nn.ReLU(inplace=True),
-            nn.Conv2d(planes, planes, 3, stride, 1, bias=False), nn.BatchNorm2d(planes), nn.ReLU(inplace=True),
-            nn.Conv2d(planes, cout, 1, bias=False), nn.BatchNorm2d(cout))
-        self.down = None
-        if stride != 1 or cin != cout:
-            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.body(x) + (x if self.down is None else self.down(x)))
-
-
-def resnet50_trunk(base: int = 64, last_stride: int = 2, pretrained: str | None = None) -> tuple[nn.Module, int, str | None]:
-    """ResNet-50 conv1..layer4 at base width ``base``: ``[B,3,H,W] -> [B,32*base,H/32,W/32]``.
-
-    Returns ``(trunk, channels, sha256 of the pretrained file or None)``.
-    """
-    if last_stride not in (1, 2):
-        raise ValueError(f"last_stride must be 1 or 2, got {last_stride}")
-    if base == 64:
-        import torchvision
-
-        net = torchvision.models.resnet50(weights=None)
-        net.layer4[0].conv2.stride = (last_stride, last_stride)
-        net.layer4[0].downsample[0].stride = (last_stride, last_stride)
-        sha = None
-        if pretrained is not None:
-            with open(pretrained, "rb") as fh:
-                sha = hashlib.sha256(fh.read()).hexdigest()
-            state = torch.load(pretrained, map_location="cpu", weights_only=True)
-            state = {k: v for k, v in state.items() if not k.startswith("fc.")}
-            net.load_state_dict(state, strict=False)
-        trunk = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3, net.layer4)
-        return trunk, 2048, sha
-    if pretrained is not None:
-        raise ValueError("pretrained weights exist only for the paper-size ResNet-50; use size='paper'")
-    layers: list[nn.Module] = [nn.Conv2d(3, base, 7, 2, 3, bias=False), nn.BatchNorm2d(base),
-                               nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
-    cin = base
-    for i, (n, stride) in enumerate(zip((3, 4, 6, 3), (1, 2, 2, last_stride))):
-        planes = base * 2 ** i
-        for j in range(n):
-            layers.append(_Bottleneck(cin, planes, stride if j == 0 else 1))
-            cin = planes * 4
-    return nn.Sequential(*layers), cin, None
 
 
 def part_pool(global_map: torch.Tensor, confidence: torch.Tensor, pooling: str = "avg",
@@ -107,21 +58,25 @@ def part_pool(global_map: torch.Tensor, confidence: torch.Tensor, pooling: str =
 class SemParts(nn.Module):
     """ResNet-50 + semantic part classifier + global/part ID classifiers (module docstring)."""
 
-    def __init__(self, num_classes: int, base: int = 64, pooling: str = "avg",
-                 retrieval: str = "global+parts", last_stride: int = 2,
-                 pretrained: str | None = None) -> None:
+    def __init__(self, num_classes: int, size: str = "small", backbone: str | None = None,
+                 pooling: str = "avg", retrieval: str = "global+parts", last_stride: int = 2,
+                 pretrained: str | os.PathLike | None = None, pretrained_sha256: str | None = None) -> None:
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"unknown pooling {pooling!r}; valid: {list(POOLINGS)}")
         if retrieval not in RETRIEVALS:
             raise ValueError(f"unknown retrieval {retrieval!r}; valid: {list(RETRIEVALS)}")
-        if num_classes < 1 or base < 1:
-            raise ValueError(f"num_classes and base must be >= 1, got {num_classes}, {base}")
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
         self.pooling, self.retrieval = pooling, retrieval
-        self.backbone, c, self.pretrained_sha256 = resnet50_trunk(base, last_stride, pretrained)
+        self.backbone = ResNetBackbone(backbone_for_size(size, backbone), 3, last_stride)
+        c = self.backbone.out_channels
         self.part_classifier = nn.Conv2d(c, len(PART_NAMES), 1)
         self.classifiers = nn.ModuleList(nn.Linear(c, num_classes) for _ in range(4))
         self.channels = c
+        self.load_report = None
+        if pretrained is not None:
+            self.load_report = load_backbone_weights(self.backbone, pretrained, pretrained_sha256)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> dict:
         """``mask`` is accepted for the common API and unused."""
@@ -139,12 +94,8 @@ class SemParts(nn.Module):
 
 
 def build_semparts(num_classes: int, size: str = "small", **kwargs) -> SemParts:
-    """SemParts; size 'paper' (ResNet-50) | 'small' (ResNet-50 at 1/4 width)."""
-    if size not in SIZES:
-        raise ValueError(f"unknown size {size!r}; valid sizes: {sorted(SIZES)}")
-    params = {"base": SIZES[size]}
-    params.update(kwargs)
-    return SemParts(num_classes, **params)
+    """SemParts; size 'paper' (ResNet-50) | 'small' (the project's small ResNet)."""
+    return SemParts(num_classes, size=size, **kwargs)
 
 
 MODELS: dict[str, Callable[..., nn.Module]] = {"semparts": build_semparts}

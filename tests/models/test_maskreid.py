@@ -1,0 +1,116 @@
+"""MaskReID / DGD inception network (MaskReID sec. 3.1, Table 1)."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from reidlib.models.inception import InceptionTrunk
+from reidlib.models.maskreid import MODELS, PAPER_INPUT_SIZE, MaskReID
+
+SMALL_HW = (64, 32)
+
+
+def _batch(b: int, hw: tuple[int, int], seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(b, 3, *hw, generator=g)
+    mask = torch.zeros(b, 1, *hw)
+    mask[:, :, hw[0] // 4: 3 * hw[0] // 4, hw[1] // 4: 3 * hw[1] // 4] = 1.0
+    return x, mask
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("size", ["small", "paper"])
+def test_output_shapes(name, size):
+    hw = PAPER_INPUT_SIZE if size == "paper" else SMALL_HW
+    model = MODELS[name](7, size=size).eval()
+    x, mask = _batch(2, hw)
+    with torch.no_grad():
+        out = model(x, mask)
+    assert out["features"].shape == (2, 256)
+    assert out["logits"].shape == (2, 7)
+    assert bool(out["levels"]) == (name == "maskreid_mf")
+
+
+def test_paper_trunk_levels_match_dgd_table():
+    # DGD table at 144x56: 4b 384x36x14, 5b 768x18x7, 6b 1536x9x4
+    trunk = InceptionTrunk(64, width=1.0).eval()
+    with torch.no_grad():
+        levels = trunk(torch.randn(1, 64, *PAPER_INPUT_SIZE))
+    assert levels["low"].shape == (1, 384, 36, 14)
+    assert levels["mid"].shape == (1, 768, 18, 7)
+    assert levels["high"].shape == (1, 1536, 9, 4)
+
+
+def test_fusion_layer_sees_all_three_levels():
+    mf = MODELS["maskreid_mf"](3, size="small")
+    m = MODELS["maskreid_m"](3, size="small")
+    lc = mf.trunk.level_channels
+    assert mf.fuse[0].in_features == lc["low"] + lc["mid"] + lc["high"]
+    assert m.fuse[0].in_features == m.trunk.level_channels["high"]
+
+
+def test_m_variant_ignores_unmasked_background():
+    torch.manual_seed(0)
+    model = MODELS["maskreid_m"](5, size="small").eval()
+    x, mask = _batch(2, SMALL_HW)
+    x2 = torch.where(mask > 0, x, torch.randn_like(x) * 3)
+    assert not torch.equal(x, x2)
+    with torch.no_grad():
+        a, b = model(x, mask), model(x2, mask)
+    torch.testing.assert_close(a["features"], b["features"], rtol=0, atol=0)
+    torch.testing.assert_close(a["logits"], b["logits"], rtol=0, atol=0)
+
+
+def test_mf_variant_does_see_background():
+    torch.manual_seed(0)
+    model = MODELS["maskreid_mf"](5, size="small").eval()
+    x, mask = _batch(2, SMALL_HW)
+    x2 = torch.where(mask > 0, x, torch.randn_like(x) * 3)
+    with torch.no_grad():
+        assert not torch.allclose(model(x, mask)["features"], model(x2, mask)["features"])
+
+
+def test_base_needs_no_mask_and_masked_variants_do():
+    x, _ = _batch(2, SMALL_HW)
+    MODELS["maskreid_base"](3, size="small").eval()(x)
+    with pytest.raises(ValueError, match="needs mask"):
+        MODELS["maskreid_m"](3, size="small").eval()(x)
+
+
+def test_one_step_decreases_loss():
+    torch.manual_seed(0)
+    model = MODELS["maskreid_mf"](4, size="small", dropout=0.0)
+    x, mask = _batch(8, SMALL_HW, seed=1)
+    y = torch.arange(8) % 4
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    losses = []
+    for _ in range(2):
+        loss = F.cross_entropy(model(x, mask)["logits"], y)
+        losses.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert losses[1] < losses[0]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"inputs": "depth"}, "valid"),
+    ({"dropout": 1.5}, "dropout"),
+    ({"feat_dim": 0}, ">= 1"),
+    ({"width": 0.0}, "width"),
+])
+def test_bad_params_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MODELS["maskreid_mf"](3, size="small", **kwargs)
+
+
+def test_bad_size_and_shapes_raise():
+    with pytest.raises(ValueError, match="valid sizes"):
+        MODELS["maskreid_mf"](3, size="huge")
+    model = MaskReID(3, width=0.25, stem_channels=8).eval()
+    x, mask = _batch(2, SMALL_HW)
+    with pytest.raises(ValueError, match=r"mask must be \[B,1,H,W\]"):
+        model(x, mask[:, :, :10])
+    with pytest.raises(ValueError, match=r"\[B,3,H,W\]"):
+        model(x[:, :2], mask)
