@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PROFILE ?= quick
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: venv study test lab bench clean-venv
+.PHONY: venv study test lab bench notebooks clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,16 @@ venv: $(VENV)/.installed
 study: venv
 	$(PY) -m reidlib study --profile $(PROFILE)
 
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+
 test: venv
 	$(PY) -m pytest -q tests
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d); REIDLIB_RUNS=$$tmp/runs REIDLIB_FIGURES=$$tmp/figures \
+	  $(PY) -m pytest -q -p no:cacheprovider $(NBVAL) notebooks/*.ipynb; rc=$$?; rm -rf $$tmp; exit $$rc; fi
+
+notebooks: venv
+	$(PY) tools/notebooks.py $(NB)
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks/

@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reidlib.study import paths
+from reidlib import paths
 from reidlib.study.report import read_results
 
 

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from reidlib.study import paths
+from reidlib import paths
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -115,14 +115,14 @@ class SynthConfig:
         lo, hi = self.images_per_cam
         if not 1 <= lo <= hi:
             raise ValueError(f"images_per_cam must be (min, max) with 1 <= min <= max, got {(lo, hi)}")
+        if not 2 <= self.cameras <= 9:
+            raise ValueError(f"num_cameras must be in [2, 9] (Market names use one digit), got {self.cameras}")
         lo, hi = self.cams_per_id
+        hi = min(hi, self.cameras)  # fewer cameras than the preset's maximum: clamp
+        object.__setattr__(self, "cams_per_id", (lo, hi))
         if not 2 <= lo <= hi <= self.cameras:
             raise ValueError(f"cams_per_id must be (min, max) with 2 <= min <= max <= {self.cameras} "
                              f"cameras, got {(lo, hi)}")
-        if self.cameras > 9:
-            raise ValueError(f"at most 9 cameras (Market names use one digit), got {self.cameras}")
-        if self.cameras < 2:
-            raise ValueError(f"need at least 2 cameras, got {self.cameras}")
 
     @property
     def cameras(self) -> int:

@@ -25,6 +25,18 @@ HEAD, UPPER, LOWER = 1, 2, 3
 VIEWS = ("front", "back", "left", "right")
 
 
+def _cov(d: np.ndarray) -> np.ndarray:
+    """Coverage of a pixel at signed distance ``d`` (pixels): ``clip(0.5 - d, 0, 1)``, in place."""
+    np.subtract(0.5, d, out=d)
+    np.maximum(d, 0.0, out=d)
+    return np.minimum(d, 1.0, out=d)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    np.maximum(x, 0.0, out=x)
+    return np.minimum(x, 1.0, out=x)
+
+
 @lru_cache(maxsize=8)
 def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -34,9 +46,11 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
 class Canvas:
     """Image (+ optional label map) that shapes are painted on, back to front."""
 
-    def __init__(self, img: np.ndarray, labels: np.ndarray | None = None) -> None:
+    def __init__(self, img: np.ndarray, labels: np.ndarray | None = None,
+                 alpha: np.ndarray | None = None) -> None:
         self.img = img
         self.labels = labels
+        self.alpha = alpha  # when given, accumulates coverage (premultiplied RGBA sprite)
         self.h, self.w = img.shape[:2]
         self.yy, self.xx = _grid(self.h, self.w)
 
@@ -55,7 +69,7 @@ class Canvas:
         dx = (self.xx[sl] - cx) / rx
         dy = (self.yy[sl] - cy) / ry
         d = (np.sqrt(dx * dx + dy * dy) - 1.0) * min(rx, ry)
-        return sl, np.clip(0.5 - d, 0.0, 1.0)
+        return sl, _cov(d)
 
     def capsule(self, ax: float, ay: float, bx: float, by: float, r: float):
         sl = self._box(min(ax, bx) - r, max(ax, bx) + r, min(ay, by) - r, max(ay, by) + r)
@@ -63,10 +77,10 @@ class Canvas:
             return None
         px, py = self.xx[sl] - ax, self.yy[sl] - ay
         vx, vy = bx - ax, by - ay
-        t = np.clip((px * vx + py * vy) / max(vx * vx + vy * vy, 1e-6), 0.0, 1.0)
+        t = _unit((px * vx + py * vy) * (1.0 / max(vx * vx + vy * vy, 1e-6)))
         ex, ey = px - t * vx, py - t * vy
         d = np.sqrt(ex * ex + ey * ey) - r
-        return sl, np.clip(0.5 - d, 0.0, 1.0)
+        return sl, _cov(d)
 
     def trapezoid(self, cx: float, y0: float, y1: float, hw0: float, hw1: float):
         """Horizontal trapezoid: half width ``hw0`` at ``y0`` (top), ``hw1`` at ``y1``."""
@@ -75,9 +89,9 @@ class Canvas:
         if sl is None:
             return None
         y = self.yy[sl]
-        t = np.clip((y - y0) / max(y1 - y0, 1e-6), 0.0, 1.0)
+        t = _unit((y - y0) * (1.0 / max(y1 - y0, 1e-6)))
         d = np.maximum(np.maximum(y0 - y, y - y1), np.abs(self.xx[sl] - cx) - (hw0 + t * (hw1 - hw0)))
-        return sl, np.clip(0.5 - d, 0.0, 1.0)
+        return sl, _cov(d)
 
     # --- painting ----------------------------------------------------------------
     def paint(self, shape, colour, label: int | None = None, alpha: np.ndarray | float = 1.0) -> None:
@@ -89,10 +103,14 @@ class Canvas:
         if shape is None:
             return
         sl, a = shape
-        a = a * alpha
+        if not isinstance(alpha, float):
+            a = a * alpha
         col = np.asarray(colour, dtype=np.float32)
         region = self.img[sl]
         region += (col - region) * a[..., None]
+        if self.alpha is not None:
+            ar = self.alpha[sl]
+            ar += (1.0 - ar) * a
         if label is not None and self.labels is not None:
             self.labels[sl][a >= 0.5] = label
 
@@ -119,7 +137,7 @@ def _pattern_alpha(cv: Canvas, shape, ident: Identity, y0: float, y1: float, cx:
         return None
     sl, _ = shape
     period = max((y1 - y0) / ident.pattern_freq, 2.0)
-    sy = np.clip(np.sin((cv.yy[sl] - y0) * (2 * math.pi / period)) * 2.0 + 0.5, 0.0, 1.0)
+    sy = np.clip(np.sin((cv.yy[sl] - y0) * (2 * math.pi / period)) * 2.0 + 0.5, 0.0, 1.0)  # soft stripes
     if ident.pattern == "stripes":
         return sy
     if ident.pattern == "checks":
@@ -130,7 +148,7 @@ def _pattern_alpha(cv: Canvas, shape, ident: Identity, y0: float, y1: float, cx:
     dx = (cv.xx[sl] - cx) / (0.55 * hw)
     dy = (cv.yy[sl] - (y0 + 0.4 * (y1 - y0))) / (0.2 * (y1 - y0))
     dist = (np.sqrt(dx * dx + dy * dy) - 1.0) * min(0.55 * hw, 0.2 * (y1 - y0))
-    return np.clip(0.5 - dist, 0.0, 1.0)
+    return _cov(dist)
 
 
 def draw_person(cv: Canvas, ident: Identity, pose: Pose, labelled: bool | int = True) -> None:

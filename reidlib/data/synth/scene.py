@@ -24,11 +24,26 @@ from .render import VIEWS, Canvas, Pose, draw_person
 
 
 @dataclass(frozen=True)
+class Sprite:
+    """A pre-rendered pedestrian: premultiplied ``rgb`` ``[h, w, 3]``, ``alpha`` ``[h, w]``."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray
+    height: float            # body height in pixels (head top at row 2)
+
+
+@dataclass(frozen=True)
 class CameraScene:
-    """Everything fixed for one camera (``texture`` float32 ``[TH, TW, 3]``)."""
+    """Everything fixed for one camera (``texture`` float32 ``[TH, TW, 3]``).
+
+    ``sprites`` are this camera's crowd: other pedestrians drawn once with the person
+    renderer and the identities' palette, sorted by height, pasted as clutter and as
+    occluding passers-by (rendering them per crop would cost most of the time).
+    """
 
     cam: int                 # 0-based
     texture: np.ndarray
+    sprites: tuple[Sprite, ...]
     light: float
     gains: tuple[float, float, float]
     blur: float
@@ -39,7 +54,39 @@ def _palette_colour(rng: np.random.Generator, cfg: SynthConfig) -> np.ndarray:
     return np.array(PALETTE[int(rng.integers(cfg.palette_size))], dtype=np.float32) / 255.0
 
 
-def build_camera(cfg: SynthConfig, cam: int, rng: np.random.Generator) -> CameraScene:
+def make_sprite(ident: Identity, height: float, rng: np.random.Generator) -> Sprite:
+    """Render ``ident`` (random view and phase) ``height`` pixels tall into an RGBA sprite."""
+    h, w = int(math.ceil(height * 1.06)) + 4, int(math.ceil(height * 0.7)) + 4
+    rgb = np.zeros((h, w, 3), np.float32)
+    alpha = np.zeros((h, w), np.float32)
+    pose = Pose(cx=w / 2, top=2.0, height=height, view=VIEWS[int(rng.integers(4))],
+                phase=float(rng.uniform(0, 2 * math.pi)))
+    draw_person(Canvas(rgb, None, alpha), ident, pose, labelled=False)
+    return Sprite(rgb=rgb, alpha=alpha, height=float(height))
+
+
+def paste_sprite(img: np.ndarray, sp: Sprite, cx: float, top: float, flip: bool = False,
+                 labels: np.ndarray | None = None) -> None:
+    """Composite ``sp`` with its head top at ``top`` and centre at ``cx`` (pixels).
+
+    With ``labels`` the pasted person occludes: labels under it (alpha >= 0.5) become 0.
+    """
+    H, W = img.shape[:2]
+    sh, sw = sp.alpha.shape
+    y0, x0 = int(round(top)) - 2, int(round(cx - sw / 2))
+    r0, r1, c0, c1 = max(y0, 0), min(y0 + sh, H), max(x0, 0), min(x0 + sw, W)
+    if r0 >= r1 or c0 >= c1:
+        return
+    rgb, alpha = (sp.rgb[:, ::-1], sp.alpha[:, ::-1]) if flip else (sp.rgb, sp.alpha)
+    a = alpha[r0 - y0:r1 - y0, c0 - x0:c1 - x0]
+    region = img[r0:r1, c0:c1]
+    region *= (1.0 - a)[..., None]
+    region += rgb[r0 - y0:r1 - y0, c0 - x0:c1 - x0]
+    if labels is not None:
+        labels[r0:r1, c0:c1][a >= 0.5] = 0
+
+
+def build_camera(cfg: SynthConfig, cam: int, rng: np.random.Generator, num_sprites: int = 24) -> CameraScene:
     """Draw camera ``cam``'s scene and optics from the domain prior of ``cfg``."""
     prior = cfg.prior
     H, W = cfg.height, cfg.width
@@ -92,7 +139,9 @@ def build_camera(cfg: SynthConfig, cam: int, rng: np.random.Generator) -> Camera
     tex[fl] *= 0.8
     tex[horizon:] *= np.linspace(1.0, 0.8, th - horizon, dtype=np.float32)[:, None, None]
     gains = tuple(float(g) for g in 1.0 + rng.uniform(-prior.cast, prior.cast, 3))
-    return CameraScene(cam=cam, texture=np.clip(tex, 0, 1), light=float(rng.uniform(*prior.light)),
+    sprites = tuple(sorted((make_sprite(sample_identity(rng, cfg), rng.uniform(0.6, 1.35) * H, rng)
+                            for _ in range(num_sprites)), key=lambda sp: sp.height))
+    return CameraScene(cam=cam, texture=np.clip(tex, 0, 1), sprites=sprites, light=float(rng.uniform(*prior.light)),
                        gains=gains, blur=float(rng.uniform(*prior.blur)),  # type: ignore[arg-type]
                        jpeg_quality=int(rng.integers(prior.jpeg_quality[0], prior.jpeg_quality[1] + 1)))
 
@@ -110,17 +159,21 @@ def _person_pose(rng: np.random.Generator, H: int, W: int, kind: str) -> Pose:
                 phase=float(rng.uniform(0, 2 * math.pi)))
 
 
-def _passer_by(rng: np.random.Generator, cfg: SynthConfig, scale: tuple[float, float]) -> tuple[Identity, Pose]:
+def _passer_by(rng: np.random.Generator, cfg: SynthConfig, scene: CameraScene,
+               scale: tuple[float, float], img: np.ndarray, labels: np.ndarray | None = None) -> None:
+    """Paste a crowd sprite of height in ``scale`` (x H) beside/behind/in front of the person."""
     H, W = cfg.height, cfg.width
-    height = H * rng.uniform(*scale)
+    heights = [sp.height / H for sp in scene.sprites]
+    lo = int(np.searchsorted(heights, scale[0]))
+    hi = max(int(np.searchsorted(heights, scale[1])), lo + 1)
+    sp = scene.sprites[min(int(rng.integers(lo, hi)), len(scene.sprites) - 1)]
     side = 1.0 if rng.random() < 0.5 else -1.0
     cx = W * (0.5 + side * rng.uniform(0.3, 0.85))
-    top = H * rng.uniform(0.95, 1.08) - height
-    return sample_identity(rng, cfg), Pose(cx=cx, top=top, height=height, view=VIEWS[int(rng.integers(4))],
-                                           phase=float(rng.uniform(0, 2 * math.pi)))
+    top = H * rng.uniform(0.95, 1.08) - sp.height
+    paste_sprite(img, sp, cx, top, flip=bool(rng.random() < 0.5), labels=labels)
 
 
-def _occluder(cv: Canvas, rng: np.random.Generator, cfg: SynthConfig) -> None:
+def _occluder(cv: Canvas, rng: np.random.Generator, cfg: SynthConfig, scene: CameraScene) -> None:
     H, W = cfg.height, cfg.width
     kind = int(rng.integers(3))
     if kind == 0:  # barrier / bench / car from the bottom
@@ -132,11 +185,8 @@ def _occluder(cv: Canvas, rng: np.random.Generator, cfg: SynthConfig) -> None:
         hw = W * rng.uniform(0.05, 0.14)
         cx = W * (0.5 + (1 if rng.random() < 0.5 else -1) * rng.uniform(0.2, 0.45))
         cv.paint(cv.trapezoid(cx, -2, H + 2, hw, hw), np.full(3, rng.uniform(0.15, 0.7), np.float32), 0)
-    else:  # a passer-by in front
-        ident, pose = _passer_by(rng, cfg, (1.0, 1.3))
-        pose = Pose(cx=W * 0.5 + (pose.cx - W * 0.5) * 1.1, top=pose.top, height=pose.height,
-                    view=pose.view, phase=pose.phase)
-        draw_person(cv, ident, pose, labelled=0)
+    else:  # a passer-by in front (not in the mask)
+        _passer_by(rng, cfg, scene, (1.0, 1.35), cv.img, cv.labels)
 
 
 def render_crop(cfg: SynthConfig, scene: CameraScene, ident: Identity | None, rng: np.random.Generator,
@@ -153,8 +203,7 @@ def render_crop(cfg: SynthConfig, scene: CameraScene, ident: Identity | None, rn
     parts = np.zeros((H, W), np.uint8)
     cv = Canvas(img, parts)
     for _ in range(min(int(rng.poisson(cfg.clutter * 3.0)), 5)):
-        bident, bpose = _passer_by(rng, cfg, (0.6, 1.05))
-        draw_person(cv, bident, bpose, labelled=False)
+        _passer_by(rng, cfg, scene, (0.6, 1.05), img)
     if kind != "distractor":
         if ident is None:
             raise ValueError("render_crop needs an identity unless kind='distractor'")
@@ -162,7 +211,7 @@ def render_crop(cfg: SynthConfig, scene: CameraScene, ident: Identity | None, rn
     p = cfg.occlusion * cfg.prior.occlusion_scale
     n_occ = int(rng.random() < p) + int(rng.random() < p * p)
     for _ in range(n_occ):
-        _occluder(cv, rng, cfg)
+        _occluder(cv, rng, cfg, scene)
     # camera optics: light, cast, per-image exposure, blur, noise
     gain = np.asarray(scene.gains, np.float32) * (scene.light * rng.uniform(0.88, 1.12))
     img *= gain
@@ -170,6 +219,11 @@ def render_crop(cfg: SynthConfig, scene: CameraScene, ident: Identity | None, rn
     if sigma > 0.25:
         img = gaussian_filter(img, sigma=(sigma, sigma, 0), mode="nearest")
     if cfg.noise > 0:
-        img += rng.normal(0.0, cfg.noise, img.shape).astype(np.float32)
-    out = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        noise = rng.standard_normal(img.shape, dtype=np.float32)
+        noise *= cfg.noise
+        img += noise
+    img *= 255.0
+    img += 0.5
+    np.clip(img, 0.0, 255.0, out=img)
+    out = img.astype(np.uint8)
     return out, parts
