@@ -10,9 +10,10 @@ Shapes: ``features`` ``[B, D]``, ``labels`` ``[B]``; ``pairs`` ``(i, j)`` LongTe
 
 Difference from pytorch-metric-learning's ``ContrastiveLoss``: pml reduces the
 positive and the negative pairs separately and adds the two means; here one
-mean over all pairs. With ``LpDistance(power=2, normalize_embeddings=False)``,
+mean over all pairs, and by default each unordered pair once (pml takes every
+ordered pair). With ``LpDistance(power=2, normalize_embeddings=False)``,
 ``pos_margin=0``, ``neg_margin=m`` and ``SumReducer``, pml equals
-``reduction="sum"`` (tested).
+``reduction="sum"`` over all ordered pairs ``i != j`` (tested).
 """
 from __future__ import annotations
 
