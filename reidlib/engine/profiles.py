@@ -1,0 +1,81 @@
+"""Compute profiles: one data object per scale, not if-branches in the code.
+
+``smoke``  CI: seconds per experiment (tiny synthetic set, 32x16... 64x32, 1-2 epochs).
+``quick``  the default ``make study``: the whole study in <= 30 min on 2 CPU cores.
+``cpu``    the full synthetic study with >= 3 seeds plus real CUHK01; overnight on 2 cores.
+``paper``  the papers' data, backbones (``model_size="paper"``), sizes and schedules (GPUs).
+
+``epochs`` is the total epoch budget a recipe is scaled to
+(:meth:`reidlib.engine.schedule.Recipe.scaled`); ``None`` keeps the paper's epochs.
+Any field can be overridden with ``--set profile.<field>=value``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Scale of a run (see module docstring)."""
+
+    name: str
+    data_preset: str = "quick"           # SynthReID preset (reidlib.data.synth.ensure_synth)
+    image_size: tuple[int, int] = (128, 64)
+    model_size: str = "small"            # build_model(size=...)
+    epochs: int | None = 10              # total epochs the recipe is scaled to; None = paper's
+    seeds: tuple[int, ...] = (0,)
+    batch_p: int = 8                     # identities per batch
+    batch_k: int = 4                     # images per identity
+    eval_every: int = 0                  # 0 = evaluate at the end only
+    flip_test: bool = False
+    cache_images: bool = True
+    checkpoint_every: int = 0            # steps between mid-epoch checkpoints (0 = per epoch)
+    max_steps_per_epoch: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.image_size) != 2 or min(self.image_size) <= 0:
+            raise ValueError(f"profile {self.name!r}: image_size must be (H, W), got {self.image_size}")
+        if self.epochs is not None and self.epochs <= 0:
+            raise ValueError(f"profile {self.name!r}: epochs must be > 0 or None, got {self.epochs}")
+        if not self.seeds or self.batch_p <= 0 or self.batch_k <= 0:
+            raise ValueError(f"profile {self.name!r}: needs seeds and positive batch_p/batch_k")
+
+    @property
+    def batch_size(self) -> int:
+        return self.batch_p * self.batch_k
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["image_size"], d["seeds"] = list(self.image_size), list(self.seeds)
+        return d
+
+    def override(self, **kw: Any) -> "Profile":
+        valid = {f.name for f in fields(self)} - {"name"}
+        bad = sorted(set(kw) - valid)
+        if bad:
+            raise KeyError(f"unknown profile fields {bad}; valid: {', '.join(sorted(valid))}")
+        kw = {k: tuple(v) if k in ("image_size", "seeds") else v for k, v in kw.items()}
+        return replace(self, **kw)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile("smoke", data_preset="smoke", image_size=(64, 32), epochs=2, seeds=(0,),
+                     batch_p=4, batch_k=4, max_steps_per_epoch=4),
+    "quick": Profile("quick", data_preset="quick", image_size=(128, 64), epochs=8, seeds=(0,),
+                     batch_p=8, batch_k=4),
+    "cpu": Profile("cpu", data_preset="cpu", image_size=(128, 64), epochs=30, seeds=(0, 1, 2),
+                   batch_p=8, batch_k=4, eval_every=10),
+    "paper": Profile("paper", data_preset="cpu", image_size=(256, 128), model_size="paper",
+                     epochs=None, seeds=(0,), batch_p=16, batch_k=4, eval_every=20,
+                     cache_images=False),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """The named profile; unknown names raise KeyError listing the valid ones."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise KeyError(f"unknown profile {name!r}; valid: {', '.join(PROFILES)}") from None

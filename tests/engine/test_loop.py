@@ -1,0 +1,117 @@
+"""Trainer: stages/freezing, exact resume after a kill, reuse, loss guard, CSV log."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine_tiny import PKSampler, TinyData, TinyNet, brute_rank, center_term, distance, id_term
+from reidlib.engine.features import evaluate_protocols, extract_features
+from reidlib.engine.hooks import LossExplodedError, StopAt
+from reidlib.engine.loop import LossTerm, Trainer
+from reidlib.engine.runs import open_run, read_csv
+from reidlib.engine.schedule import Recipe, Stage
+from reidlib.data.transforms import build_transforms
+
+GROUPS = {"classifier": ["classifier"], "new": ["embed"]}
+CONFIG = {"exp": "tiny", "seed": 3}
+
+
+def recipe() -> Recipe:
+    return Recipe("tiny", [
+        Stage("all", 2, {"base": 0.05, "new": 0.1, "classifier": 0.1}, milestones=[1],
+              loss_weights={"center": 0.0}),
+        Stage("cls", 1, {"classifier": 0.01}),
+        Stage("adam", 1, {"base": 1e-3, "new": 1e-3, "classifier": 1e-3}, optimizer="adam"),
+    ])
+
+
+def make(run=None, hooks=(), checkpoint_every=0, terms=None):
+    torch.manual_seed(0)
+    data = TinyData()
+    model = TinyNet(dropout=0.3)
+    tf = build_transforms((16, 8), train=True, padding=2, flip_p=0.5, erase_p=0.5)
+    ev_tf = build_transforms((16, 8), train=False)
+
+    def evaluator(m):
+        f = extract_features(m, data, batch_size=7, transform=ev_tf)
+        p, c = data.pids.numpy(), data.camids.numpy()
+        return evaluate_protocols(f, f, p, p, c, c, protocols=("sq", "mq"),
+                                  distance_fn=distance, rank_fn=brute_rank)
+
+    return Trainer(model, terms or [id_term(), center_term()], data, PKSampler(data.pids, 2, 2, seed=1),
+                   recipe(), groups=GROUPS, transform=tf, evaluator=evaluator, eval_every=1, run=run,
+                   seed=3, hooks=hooks, checkpoint_every=checkpoint_every, quiet=True)
+
+
+def weights(model):
+    return torch.cat([p.detach().flatten() for p in model.state_dict().values()])
+
+
+def test_stage_freezes_all_but_classifier(tmp_path):
+    t = make()
+    t.recipe = Recipe("r", [Stage("cls", 1, {"classifier": 0.01})])
+    t.epochs = 1
+    before = {k: v.clone() for k, v in t.model.state_dict().items()}
+    t.fit()
+    after = t.model.state_dict()
+    for k in before:
+        changed = not torch.equal(before[k], after[k])
+        assert changed == k.startswith("classifier"), k
+
+
+@pytest.mark.parametrize("kill_at,every", [(5, 2), (4, 0), (9, 1)])
+def test_resume_after_kill_is_exact(tmp_path, kill_at, every):
+    ref = make(open_run(tmp_path / "a", "tiny", CONFIG))
+    ref_metrics = ref.fit()
+    run = open_run(tmp_path / "b", "tiny", CONFIG)
+    with pytest.raises(KeyboardInterrupt):
+        make(run, hooks=[StopAt(kill_at)], checkpoint_every=every).fit()
+    assert run.state == "resumable"
+    resumed = make(run, checkpoint_every=every)
+    assert resumed.fit() == ref_metrics
+    assert torch.equal(weights(resumed.model), weights(ref.model))
+    assert read_csv(run.csv_path) == read_csv(ref.run.csv_path)
+
+
+def test_finished_run_is_reused_without_training(tmp_path):
+    run = open_run(tmp_path, "tiny", CONFIG)
+    m1 = make(run).fit()
+    t = make(open_run(tmp_path, "tiny", CONFIG))
+    w0 = weights(t.model)
+    assert t.fit() == m1 == run.metrics()
+    assert torch.equal(weights(t.model), w0) and t.global_step == 0
+
+
+def test_csv_has_every_term_and_lr(tmp_path):
+    run = open_run(tmp_path, "tiny", CONFIG)
+    t = make(run)
+    t.fit()
+    rows = read_csv(run.csv_path)
+    assert len(rows) == t.epochs == 4
+    assert {"loss/id", "loss/center", "lr/base", "lr/classifier", "sq/mAP", "mq/rank1"} <= set(rows[0])
+    assert [float(r["lr/classifier"]) for r in rows] == pytest.approx([0.1, 0.01, 0.01, 1e-3])
+    assert rows[0]["loss/center"] == "" and rows[2]["loss/center"] != ""  # weight 0 in stage 1
+    losses = [float(r["loss"]) for r in rows[:1]]
+    assert all(np.isfinite(losses))
+    assert (run.dir / "env.json").is_file() and run.best.is_file() and run.last.is_file()
+
+
+def test_loss_guard_names_term_and_step():
+    bad = LossTerm("center", lambda o, b: o["logits"].sum() * float("nan"))
+    t = make(terms=[id_term(), bad])
+    t.recipe.stages[0].loss_weights = {}
+    with pytest.raises(LossExplodedError, match=r"'center' is nan at epoch 0 step 0"):
+        t.fit()
+    big = LossTerm("id", lambda o, b: o["logits"].abs().sum() * 1e9)
+    with pytest.raises(LossExplodedError, match="'id' exploded"):
+        make(terms=[big, center_term()]).fit()
+
+
+def test_unknown_group_and_term_errors():
+    t = make()
+    t.recipe = Recipe("r", [Stage("x", 1, {"head": 0.1})])
+    with pytest.raises(KeyError, match="valid: classifier, new, base"):
+        t.fit()
+    with pytest.raises(KeyError, match="unknown loss terms"):
+        make(terms=[id_term()])  # recipe weights 'center', which this run lacks

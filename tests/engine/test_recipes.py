@@ -1,0 +1,57 @@
+"""Recipes, profiles and experiment config resolution (plain data, overridable)."""
+from __future__ import annotations
+
+import pytest
+
+from reidlib.engine.experiment import apply_override, resolve_config
+from reidlib.engine.profiles import PROFILES, get_profile
+from reidlib.engine.recipes import EXPERIMENTS, RECIPES, get_experiment, get_recipe, register_experiment
+
+
+def test_papers_schedules_as_written():
+    m = RECIPES["mpm_ltl"]
+    assert [s.epochs for s in m.stages] == [60, 20, 20] and m.stages[0].milestones == [40]
+    assert m.stages[0].lrs == {"base": 0.01, "new": 0.1, "classifier": 0.1}
+    assert m.stages[1].lrs == {"classifier": 0.001}
+    assert m.stages[2].lrs == {"base": 0.001, "classifier": 0.001, "new": 0.01}
+    s = RECIPES["semparts"].stages[0]
+    assert (s.optimizer, s.lrs["base"], s.weight_decay, s.epochs) == ("adam", 3e-4, 5e-4, 80)
+    assert RECIPES["mgcam"].stages[0].loss_weights == {"siamese": 0.0}
+    assert RECIPES["maskreid"].stages[1].loss_weights == {"id": 0.0}
+
+
+def test_recipe_overrides_and_unknowns():
+    r = get_recipe("mpm_ltl", momentum=0.5, stages={1: {"epochs": 3}})
+    assert [s.momentum for s in r.stages] == [0.5] * 3 and r.stages[1].epochs == 3
+    assert RECIPES["mpm_ltl"].stages[1].epochs == 20  # registry untouched
+    with pytest.raises(KeyError, match="valid: mpm_ltl, mgcam, maskreid, semparts, ide"):
+        get_recipe("nope")
+    with pytest.raises(KeyError, match="unknown stage fields"):
+        get_recipe("ide", moment=1)
+
+
+def test_profiles_and_experiment_registry():
+    assert list(PROFILES) == ["smoke", "quick", "cpu", "paper"]
+    assert len(get_profile("cpu").seeds) >= 3 and get_profile("paper").model_size == "paper"
+    with pytest.raises(KeyError, match="valid: smoke, quick, cpu, paper"):
+        get_profile("fast")
+    with pytest.raises(KeyError, match="valid: batch_k"):
+        get_profile("smoke").override(epoch=3)
+    e = get_experiment("ide_rgb")
+    e["model"]["name"] = "changed"
+    assert EXPERIMENTS["ide_rgb"]["model"]["name"] == "ide_rgb"
+    with pytest.raises(ValueError, match="lacks"):
+        register_experiment("x", {"model": {}})
+
+
+def test_resolve_config_with_overrides():
+    c = resolve_config("ide_rgb", "smoke", {"profile.epochs": "4", "eval.flip": "true",
+                                            "model.kwargs.dropout": "0.5"})
+    assert sum(s["epochs"] for s in c["recipe"]["stages"]) == 4
+    assert c["eval"]["flip"] is True and c["model"]["kwargs"]["dropout"] == 0.5
+    assert c["profile"]["image_size"] == [64, 32]
+    with pytest.raises(KeyError, match=r"unknown config key 'profile.epoch'; valid at this level: .*epochs"):
+        resolve_config("ide_rgb", "smoke", {"profile.epoch": "3"})
+    d = {"a": {"b": 1}}
+    apply_override(d, "a.b", "[1, 2]")
+    assert d == {"a": {"b": [1, 2]}}

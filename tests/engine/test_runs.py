@@ -1,0 +1,48 @@
+"""Run folders: hashing, same config -> same folder, conflicts never overwrite."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reidlib.engine.runs import config_hash, load_run, open_run, read_csv, read_json, write_csv, write_json
+
+
+def test_hash_is_order_independent_and_sensitive():
+    a = {"lr": 0.1, "model": {"name": "x", "k": 6}}
+    b = {"model": {"k": 6, "name": "x"}, "lr": 0.1}
+    assert config_hash(a) == config_hash(b) != config_hash({**a, "lr": 0.2})
+    with pytest.raises(TypeError, match="plain JSON"):
+        config_hash({"f": object()})
+
+
+def test_open_run_states_and_conflicts(tmp_path):
+    cfg = {"seed": 0, "size": (8, 4)}
+    r1 = open_run(tmp_path, "exp", cfg)
+    assert r1.state == "new" and read_json(r1.dir / "config.json") == {"seed": 0, "size": [8, 4]}
+    assert open_run(tmp_path, "exp", cfg).dir == r1.dir
+    assert open_run(tmp_path, "exp", {"seed": 1}).dir != r1.dir
+    r1.last.parent.mkdir()
+    r1.last.write_bytes(b"x")
+    assert r1.state == "resumable"
+    r1.write_metrics({"sq": {"mAP": 1.0}})
+    assert r1.state == "finished" and load_run(r1.dir).metrics() == {"sq": {"mAP": 1.0}}
+    # a folder whose config.json was changed by hand is never reused or overwritten
+    write_json(r1.dir / "config.json", {"seed": 99})
+    r2 = open_run(tmp_path, "exp", cfg)
+    assert r2.run_id == r1.run_id + "-2" and read_json(r1.dir / "config.json") == {"seed": 99}
+    with pytest.raises(ValueError, match="plain folder name"):
+        open_run(tmp_path, "../x", cfg)
+    with pytest.raises(FileNotFoundError, match="not a run folder"):
+        load_run(tmp_path)
+
+
+def test_csv_union_columns_and_env(tmp_path):
+    write_csv(tmp_path / "e.csv", [{"epoch": 1, "loss": 2.0}, {"epoch": 2, "loss": 1.0, "mAP": 5}])
+    rows = read_csv(tmp_path / "e.csv")
+    assert rows == [{"epoch": "1", "loss": "2.0", "mAP": ""}, {"epoch": "2", "loss": "1.0", "mAP": "5"}]
+    r = open_run(tmp_path, "exp", {"a": 1})
+    r.write_env(seed=4, device="cpu")
+    env = json.loads((r.dir / "env.json").read_text())
+    assert env["seed"] == 4 and env["packages"]["torch"] and "git_commit" in env
+    assert not list(tmp_path.rglob("*.tmp*"))

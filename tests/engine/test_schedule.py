@@ -1,0 +1,50 @@
+"""Schedules: lr by hand, scaling, parameter groups and freezing."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from reidlib.engine.schedule import Recipe, Stage, build_optimizer, set_lrs, split_param_groups
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone, self.embed, self.classifier = nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 3)
+
+
+def test_lr_step_decay_and_warmup_by_hand():
+    s = Stage("s", 60, {"base": 0.01, "new": 0.1}, milestones=[40, 50], warmup_epochs=2)
+    assert [s.lr_at("new", e) for e in (0, 1, 2, 39, 40, 50)] == pytest.approx(
+        [0.1 / 3, 0.2 / 3, 0.1, 0.1, 0.01, 0.001])
+
+
+def test_locate_and_scaled():
+    r = Recipe("r", [Stage("a", 60, {"base": 1}, milestones=[40]), Stage("b", 20, {"base": 1}),
+                     Stage("c", 20, {"base": 1})])
+    assert r.locate(0)[0] == 0 and r.locate(60)[0:3:2] == (1, 0) and r.locate(99)[2] == 19
+    with pytest.raises(ValueError, match="past the end"):
+        r.locate(100)
+    s = r.scaled(10)
+    assert [x.epochs for x in s.stages] == [6, 2, 2] and s.stages[0].milestones == [4]
+    assert Recipe.from_dict(s.to_dict()) == s
+
+
+def test_groups_freeze_and_optimizer():
+    net = Net()
+    groups = split_param_groups(net, {"classifier": ["classifier"], "new": ["embed"]})
+    assert [n for n, _ in groups["base"]] == ["backbone.weight", "backbone.bias"]
+    opt = build_optimizer(Stage("c", 1, {"classifier": 0.001}), groups)
+    assert not net.backbone.weight.requires_grad and net.classifier.weight.requires_grad
+    assert len(opt.param_groups) == 1 and opt.param_groups[0]["lr"] == 0.001
+    stage = Stage("all", 10, {"base": 0.01, "new": 0.1, "classifier": 0.1}, milestones=[5])
+    opt = build_optimizer(stage, groups)
+    assert net.backbone.weight.requires_grad
+    assert set_lrs(opt, stage, 6) == pytest.approx({"lr/classifier": 0.01, "lr/new": 0.01, "lr/base": 0.001})
+    with pytest.raises(KeyError, match="valid: classifier, new, base"):
+        build_optimizer(Stage("x", 1, {"head": 0.1}), groups)
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; valid: sgd, adam, adamw"):
+        Stage("x", 1, {"base": 0.1}, optimizer="rmsprop")
+    assert isinstance(build_optimizer(Stage("a", 1, {"base": 3e-4}, optimizer="adam"), groups),
+                      torch.optim.Adam)
