@@ -37,7 +37,8 @@ def register(subparsers: Any) -> None:
     tr.add_argument("--set", dest="overrides", type=_kv, action="append", default=[], metavar="KEY=VALUE",
                     help="override a config key, e.g. profile.epochs=3 or eval.flip=true (repeatable)")
     tr.add_argument("--seed", type=int, default=None, help="seed (default: the profile's first)")
-    tr.add_argument("--runs", default="runs", help="runs root folder (default ./runs)")
+    tr.add_argument("--runs", default=None,
+                    help="runs root folder (default: $REIDLIB_RUNS or <project>/runs)")
     tr.add_argument("--quiet", action="store_true", help="no progress bars")
     tr.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     tr.set_defaults(func=train_cmd)
@@ -59,7 +60,10 @@ def train_cmd(args: argparse.Namespace) -> int:
         return 0
     D.init_from_env()
     try:
-        metrics = run_experiment(args.experiment, args.profile, overrides, args.seed, args.runs, args.quiet)
+        from reidlib.paths import runs_dir
+
+        metrics = run_experiment(args.experiment, args.profile, overrides, args.seed,
+                                 args.runs or runs_dir(), args.quiet)
     finally:
         D.cleanup()
     if D.is_main():
