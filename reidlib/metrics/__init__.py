@@ -1,6 +1,14 @@
-"""Evaluation on arrays: distances, CMC/mAP (Market-1501 protocol), multi-query,
-CUHK03 classic single-shot and MARS tracklet pooling. numpy or torch in, numpy out."""
+"""Evaluation on arrays (numpy or torch in, numpy/float out): distances, CMC/mAP
+under the Market-1501 protocol, multi-query pooling, CUHK03 classic single-shot CMC
+and MARS tracklet pooling."""
+from .cuhk03_classic import evaluate_cuhk03_classic, single_shot_cmc
 from .distance import METRICS, compute_distance
+from .multiquery import evaluate_multiquery, pool_multiquery
 from .rank import AP_MODES, evaluate_rank, match_ranks
+from .tracklet import pool_tracklets, tracklet_labels
 
-__all__ = ["METRICS", "AP_MODES", "compute_distance", "evaluate_rank", "match_ranks"]
+__all__ = [
+    "METRICS", "AP_MODES", "compute_distance", "evaluate_rank", "match_ranks",
+    "pool_multiquery", "evaluate_multiquery", "single_shot_cmc", "evaluate_cuhk03_classic",
+    "pool_tracklets", "tracklet_labels",
+]

@@ -11,8 +11,9 @@ gallery as negatives. A query without any good match is skipped and counted in
 ``num_valid_queries``' complement (``num_skipped_queries``).
 
 Ties: the ranking is a **stable** sort by distance, so equal distances keep the
-gallery order (lower gallery index first). This equals torchreid's
-``np.argsort(distmat, axis=1, kind="stable")`` followed by its per-query filtering.
+gallery order (lower gallery index first). This equals torchreid's evaluator with
+its ``np.argsort(distmat, axis=1)`` made ``kind="stable"`` (its default quicksort
+orders ties arbitrarily), followed by its per-query filtering.
 
 Rank of the ``k``-th good match (``k = 1..n``, 1-based, junk removed)::
 
@@ -27,11 +28,14 @@ gallery it stays 1, i.e. a CMC longer than the gallery is padded with its last
 value (torchreid instead shortens ``max_rank`` to the gallery size).
 mINP (Ye et al. 2021, as torchreid): ``n / r_n``.
 
-Algorithm (no full sort): per chunk of queries the good matches' distances are
-sorted (a few per query); every gallery item is bucketed into that short sorted
-list with ``searchsorted`` (ties resolved by gallery index through a composite
-key), a per-row histogram of buckets over valid negatives gives, by cumulative sum,
-the number of negatives ranked before each match. Cost ``O(Q G log n)``.
+Algorithm (exact, usually no sort): queries are chunked by their number of good
+matches ``n``; per query the good matches are sorted by (distance, gallery index),
+and only the gallery items not farther than the last match ("candidates") can rank
+before a match. Each candidate is compared with the ``n`` match keys, giving the
+number of matches before it; a per-query histogram of these counts, cumulated,
+gives the negatives before each match. Cost ``O(Q G + candidates x n)``. When a
+chunk has many candidates (poor rankings, ``sparse_ratio``), its rows are stably
+sorted instead. Both paths give identical results.
 """
 from __future__ import annotations
 
@@ -64,93 +68,151 @@ def _check_inputs(distmat: Any, q_pids: Any, g_pids: Any, q_camids: Any, g_camid
         d = d.to(torch.float64)
     elif d.dtype not in (torch.float32, torch.float64):
         d = d.to(torch.float32)
+    d = d.contiguous()
     q, g = d.shape
     if q == 0:
         raise ValueError("distmat has no query rows (empty query set)")
     if g == 0:
         raise ValueError("distmat has no gallery columns (empty gallery)")
-    if torch.isnan(d).any():
+    if bool(torch.isnan(d.min())):  # min propagates NaN: one reduction, no mask
         raise ValueError("distmat contains NaN distances; check the features (NaN/inf) first")
     return (d, _labels(q_pids, "q_pids", q), _labels(g_pids, "g_pids", g),
             _labels(q_camids, "q_camids", q), _labels(g_camids, "g_camids", g))
 
 
 def match_ranks(distmat: Any, q_pids: Any, g_pids: Any, q_camids: Any, g_camids: Any,
-                chunk_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+                chunk_size: int = 128, sparse_ratio: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
     """1-based ranks of every good match of every query, junk removed, stable ties.
 
     Returns ``ranks [Q, M]`` (int64, ascending per row, padded with 0) and
     ``num_good [Q]``; ``M`` is the largest number of good matches of a query.
+    ``sparse_ratio`` picks the counting path per chunk, a speed knob only (both
+    give identical results): candidates are counted while ``candidates x M <=
+    sparse_ratio x c G log2 G`` (the cost of sorting the chunk), otherwise the
+    chunk's rows are stably sorted. ``0`` forces sorting.
     """
-    d, qp, gp, qc, gc = _check_inputs(distmat, q_pids, g_pids, q_camids, g_camids)
+    d, qp, gp, qc, gc = (t.numpy() for t in _check_inputs(distmat, q_pids, g_pids,
+                                                            q_camids, g_camids))
     nq, ng = d.shape
     # Gallery grouped by pid (stable: ascending gallery index within a pid).
-    g_order = torch.argsort(gp, stable=True)
+    g_order = np.argsort(gp, kind="stable")
     gp_sorted = gp[g_order]
-    starts = torch.searchsorted(gp_sorted, qp, right=False)
-    ends = torch.searchsorted(gp_sorted, qp, right=True)
-    weight = (gp != -1).to(torch.int64)  # items that count as negatives (pid -1 is junk)
-    blocks_r, blocks_n = [], []
+    starts = np.searchsorted(gp_sorted, qp, side="left")
+    ends = np.searchsorted(gp_sorted, qp, side="right")
+    weight = gp != -1  # items that count as negatives (pid -1 is junk)
+    # Chunks of queries with similar numbers of good matches: the candidate path
+    # costs (number of candidates) x (largest number of matches in the chunk).
+    q_order = np.argsort(_num_good(qp, qc, gp, gc, g_order, starts, ends), kind="stable")
+    out = []
+    num_good = np.zeros(nq, dtype=np.int64)
     for s in range(0, nq, chunk_size):
-        e = min(s + chunk_size, nq)
-        blocks = _chunk_ranks(d[s:e], qp[s:e], qc[s:e], gp, gc, g_order,
-                              starts[s:e], ends[s:e], weight)
-        blocks_r.append(blocks[0])
-        blocks_n.append(blocks[1])
-    width = max(r.shape[1] for r in blocks_r)
-    ranks = torch.zeros((nq, width), dtype=torch.int64)
-    row = 0
-    for r in blocks_r:
-        ranks[row:row + r.shape[0], :r.shape[1]] = r
-        row += r.shape[0]
-    return ranks.numpy(), torch.cat(blocks_n).numpy()
-
-
-def _chunk_ranks(d, qp, qc, gp, gc, g_order, starts, ends, weight):
-    c, ng = d.shape
-    lengths = ends - starts
-    lmax = int(lengths.max()) if c else 0
-    ar = torch.arange(max(lmax, 1))
-    in_group = ar[None, :] < lengths[:, None]
-    same_idx = g_order[(starts[:, None] + ar[None, :]).clamp(max=ng - 1)]  # [c, L] ascending
-    same_cam = gc[same_idx] == qc[:, None]
-    good = in_group & ~same_cam & (gp[same_idx] != -1)
-    num_good = good.sum(dim=1)
-    m = max(int(num_good.max()), 1)
-    # Pack the good matches to the left: (stable) sort by "not good" keeps index order.
-    order = torch.argsort((~good).to(torch.int8), dim=1, stable=True)[:, :m]
-    idx = torch.gather(same_idx, 1, order)
-    valid_slot = torch.arange(m)[None, :] < num_good[:, None]
-    t = torch.gather(d, 1, idx)
-    t = torch.where(valid_slot, t, torch.full_like(t, float("inf")))
-    idx = torch.where(valid_slot, idx, torch.full_like(idx, ng))  # pads: +inf, index G
-    t_sorted, perm = torch.sort(t, dim=1, stable=True)
-    idx_sorted = torch.gather(idx, 1, perm)
-    # b[j] = number of good matches ranked before gallery item j (key (distance, index)).
-    b = torch.searchsorted(t_sorted, d, right=False)
-    tie = torch.gather(t_sorted, 1, b.clamp(max=m - 1)) == d
-    if bool(tie.any()):
-        new_block = torch.ones_like(t_sorted, dtype=torch.int64)
-        new_block[:, 1:] = (t_sorted[:, 1:] != t_sorted[:, :-1]).to(torch.int64)
-        block = torch.cumsum(new_block, dim=1)
-        key = block * (ng + 1) + idx_sorted  # strictly increasing along each row
-        q_key = torch.gather(block, 1, b.clamp(max=m - 1)) * (ng + 1) + torch.arange(ng)[None, :]
-        b = torch.where(tie, torch.searchsorted(key, q_key, right=False), b)
-    # Histogram of b over all weighted gallery items, minus the same-pid ones.
-    hist = torch.zeros((c, m + 1), dtype=torch.int64)
-    hist.scatter_add_(1, b, weight[None, :].expand(c, ng))
-    b_same = torch.gather(b, 1, same_idx)
-    w_same = (weight[same_idx] * in_group).to(torch.int64)
-    hist.scatter_add_(1, b_same, -w_same)
-    neg_before = torch.cumsum(hist, dim=1)[:, :m]
-    ranks = torch.arange(1, m + 1)[None, :] + neg_before
-    ranks = torch.where(valid_slot, ranks, torch.zeros_like(ranks))
+        rows = q_order[s:s + chunk_size]
+        r, n = _chunk_ranks(d[rows], qp[rows], qc[rows], gp, gc, g_order, starts[rows],
+                            ends[rows], weight, sparse_ratio)
+        out.append((rows, r))
+        num_good[rows] = n
+    ranks = np.zeros((nq, max(r.shape[1] for _, r in out)), dtype=np.int64)
+    for rows, r in out:
+        ranks[rows, :r.shape[1]] = r
     return ranks, num_good
+
+
+def _group(qp, qc, gp, gc, g_order, starts, ends):
+    """Each query's own pid group ``[c, L]`` (gallery indices ascending) and its masks."""
+    lengths = ends - starts
+    ar = np.arange(max(int(lengths.max()), 1))
+    in_group = ar[None, :] < lengths[:, None]
+    same_idx = g_order[np.minimum(starts[:, None] + ar[None, :], len(gp) - 1)]
+    good = in_group & (gc[same_idx] != qc[:, None]) & (gp[same_idx] != -1)
+    return same_idx, in_group, good
+
+
+def _num_good(qp, qc, gp, gc, g_order, starts, ends):
+    """Number of good matches per query (same pid, other camera, pid not -1)."""
+    total = np.zeros(len(qp), dtype=np.int64)
+    for s in range(0, len(qp), 4096):
+        sl = slice(s, s + 4096)
+        total[sl] = _group(qp[sl], qc[sl], gp, gc, g_order, starts[sl], ends[sl])[2].sum(1)
+    return total
+
+
+def _count_before(x, j, t, it):
+    """Flags: item (distance ``x``, index ``j``) ranks before item (``t``, ``it``) (stable order)."""
+    return (x < t) | ((x == t) & (j < it))
+
+
+def _chunk_ranks(d, qp, qc, gp, gc, g_order, starts, ends, weight, sparse_ratio):
+    c, ng = d.shape
+    same_idx, in_group, good = _group(qp, qc, gp, gc, g_order, starts, ends)
+    num_good = good.sum(axis=1)
+    m = max(int(num_good.max()), 1)
+    # Pack the good matches to the left (stable: gallery index order), pad with (+inf, G).
+    order = np.argsort(~good, axis=1, kind="stable")[:, :m]
+    idx = np.take_along_axis(same_idx, order, axis=1)
+    valid_slot = np.arange(m)[None, :] < num_good[:, None]
+    t = np.where(valid_slot, np.take_along_axis(d, idx, axis=1), np.inf).astype(d.dtype)
+    idx = np.where(valid_slot, idx, ng)
+    perm = np.argsort(t, axis=1, kind="stable")
+    t_sorted = np.take_along_axis(t, perm, axis=1)
+    idx_sorted = np.take_along_axis(idx, perm, axis=1)
+    # Items farther than the row's last match precede no match: only the others count.
+    t_max = t_sorted[np.arange(c), np.maximum(num_good - 1, 0)]
+    t_max[num_good == 0] = -np.inf  # skipped queries: (almost) no candidates
+    cand = d <= t_max[:, None]
+    all_weighted = bool(weight.all())
+    if not all_weighted:
+        cand &= weight[None, :]
+    grp_rows = np.broadcast_to(np.arange(c)[:, None], same_idx.shape)
+    cand[grp_rows[in_group], same_idx[in_group]] = False  # own pid group: not negatives
+    # candidate path ~ candidates x m comparisons; sorting path ~ c G log2(G)
+    if np.count_nonzero(cand) * m <= sparse_ratio * c * ng * np.log2(max(ng, 2)):
+        rows, cols = np.nonzero(cand)
+        before = _before_sparse(d, rows, cols, t_sorted, idx_sorted)
+    else:
+        before = _before_dense(d, idx_sorted, None if all_weighted else weight)
+        # Remove the query's own pid group (good matches and same-camera junk).
+        gx = np.take_along_axis(d, same_idx, axis=1)[:, :, None]
+        flags = _count_before(gx, same_idx[:, :, None], t_sorted[:, None, :],
+                              idx_sorted[:, None, :])
+        before -= (flags & (in_group & weight[same_idx])[:, :, None]).sum(axis=1)
+    ranks = np.arange(1, m + 1)[None, :] + before
+    return np.where(valid_slot, ranks, 0), num_good
+
+
+def _before_sparse(d, rows, cols, t_sorted, idx_sorted):
+    """Negatives before each match, counted over the candidate items only."""
+    c, m = t_sorted.shape
+    hist = np.zeros(c * (m + 1), dtype=np.int64)
+    step = max(1, (1 << 21) // m)
+    for s in range(0, rows.size, step):
+        r, j = rows[s:s + step], cols[s:s + step]
+        # b = number of matches ranked before item j; j precedes match k iff b <= k
+        x, tr = d[r, j][:, None], t_sorted[r]
+        b = (tr < x).sum(axis=1)
+        tie = (tr == x).any(axis=1)
+        if tie.any():
+            b[tie] = _count_before(tr[tie], idx_sorted[r[tie]], x[tie], j[tie, None]).sum(axis=1)
+        hist += np.bincount(r * (m + 1) + b, minlength=c * (m + 1))
+    return np.cumsum(hist.reshape(c, m + 1), axis=1)[:, :m]
+
+
+def _before_dense(d, idx_sorted, weight):
+    """Weighted items before each match from a stable sort of the chunk's rows."""
+    c, ng = d.shape
+    perm = np.argsort(d, axis=1, kind="stable")
+    inv = np.empty(c * ng, dtype=np.int64)
+    inv[(perm + (np.arange(c) * ng)[:, None]).ravel()] = np.tile(np.arange(ng), c)
+    pos = inv.reshape(c, ng)[np.arange(c)[:, None], np.minimum(idx_sorted, ng - 1)]  # pads: masked
+    if weight is None:
+        return pos
+    w_sorted = weight[perm].astype(np.int64)
+    cum = np.cumsum(w_sorted, axis=1) - w_sorted  # weighted items strictly before
+    return np.take_along_axis(cum, pos, axis=1)
 
 
 def evaluate_rank(distmat: Any, q_pids: Any, g_pids: Any, q_camids: Any, g_camids: Any,
                   max_rank: int = 50, ap_mode: str = "standard",
-                  chunk_size: int = 256) -> dict[str, Any]:
+                  chunk_size: int = 128, sparse_ratio: float = 1.5) -> dict[str, Any]:
     """CMC, mAP and mINP of a query-gallery distance matrix (Market-1501 protocol).
 
     Returns a dict with ``cmc`` (float64 ``[max_rank]``), ``mAP`` and ``mINP``
@@ -163,7 +225,8 @@ def evaluate_rank(distmat: Any, q_pids: Any, g_pids: Any, q_camids: Any, g_camid
         raise ValueError(f"max_rank must be a positive integer, got {max_rank!r}")
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    ranks, num_good = match_ranks(distmat, q_pids, g_pids, q_camids, g_camids, int(chunk_size))
+    ranks, num_good = match_ranks(distmat, q_pids, g_pids, q_camids, g_camids,
+                                  int(chunk_size), sparse_ratio)
     valid = num_good > 0
     if not valid.any():
         raise ValueError("no query has a good match in the gallery (same pid, other camera); "

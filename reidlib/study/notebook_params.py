@@ -1,0 +1,67 @@
+"""Each notebook's parameters, as small dataclasses (what papermill may inject).
+
+Notebooks define these names as flat assignments in their ``parameters`` cell
+and call :func:`reidlib.study.params.collect_params` with the class below; a
+name that is not a field is an error listing the valid ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass
+class ExperimentParams:
+    """Parameters every experiment notebook has.
+
+    ``profile``    smoke | quick | cpu | paper (see ``reidlib.engine.profiles``)
+    ``seeds``      ``None`` = the profile's seeds, or a list such as ``[0, 1, 2]``
+    ``dataset``    ``"synth"`` (SynthReID) or a real data set name (``market1501``,
+                   ``dukemtmcreid``, ``cuhk03``, ``mars``, ``cuhk01``, ``viper``)
+    ``data_root``  folder of the real data set (``None``: ``$REIDLIB_DATA/<conventional name>``)
+    ``overrides``  extra engine overrides applied to every row (``{"profile.epochs": 3}``)
+    """
+
+    profile: str = "smoke"
+    seeds: Optional[list[int]] = None
+    dataset: str = "synth"
+    data_root: Optional[str] = None
+    overrides: dict = field(default_factory=dict)
+
+
+@dataclass
+class ThresholdParams(ExperimentParams):
+    """E3: the mask-pooling thresholds swept (MPM-LTL Fig. 7-8)."""
+
+    thresholds: list[float] = field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+@dataclass
+class PartCountParams(ExperimentParams):
+    """E4: the part counts compared (MPM-LTL Fig. 6)."""
+
+    part_counts: list[int] = field(default_factory=lambda: [3, 6, 12, 18])
+
+
+@dataclass
+class RankingGridParams(ExperimentParams):
+    """E7: the ranking loss's alpha x lambda grid (MaskReID Table 4)."""
+
+    alphas: list[float] = field(default_factory=lambda: [0.1, 0.15])
+    lambdas: list[float] = field(default_factory=lambda: [0, 1, 2, 5, 10])
+
+
+@dataclass
+class CrossDomainParams(ExperimentParams):
+    """E10: directions and methods (SemParts Tables 1-4)."""
+
+    directions: list[str] = field(default_factory=lambda: ["market->duke", "duke->market"])
+    methods: list[str] = field(default_factory=lambda: ["direct", "ecn", "ecn_parts", "supervised"])
+
+
+@dataclass
+class MaskQualityParams(ExperimentParams):
+    """Mask-quality sensitivity (issue 7): mask sources compared."""
+
+    mask_ious: list[float] = field(default_factory=lambda: [0.9, 0.7, 0.5])
+    segmenters: list[str] = field(default_factory=lambda: ["reidlib_fcn"])

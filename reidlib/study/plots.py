@@ -1,0 +1,81 @@
+"""The study's three plot shapes: bars per row, curves over a swept value, a heatmap grid.
+
+Each takes the tidy results of :func:`reidlib.study.experiments.run_rows`
+(fractions in [0, 1], one line per row and seed) and returns a matplotlib
+figure drawn in the study's style; notebooks save it with
+:func:`reidlib.study.figures.save_figure`.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from reidlib.study.figures import set_style
+
+
+def _long(tidy: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    missing = [m for m in metrics if m not in tidy.columns]
+    if missing:
+        raise KeyError(f"metrics {missing} not in the results; available: "
+                       f"{[c for c in tidy.columns if '/' in c]}")
+    long = tidy.melt(id_vars=[c for c in tidy.columns if c not in metrics], value_vars=list(metrics),
+                     var_name="metric", value_name="value")
+    long["value"] = 100.0 * long["value"]
+    return long
+
+
+def bar_rows(tidy: pd.DataFrame, metrics: Sequence[str], title: str = "", order: Sequence[str] | None = None):
+    """Grouped bars (mean over seeds, standard-deviation error bars) of ``metrics`` per row."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    set_style()
+    long = _long(tidy, metrics)
+    order = list(order) if order is not None else list(dict.fromkeys(tidy["row"]))
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(order) + 1.5), 3.2))
+    sns.barplot(data=long, y="row", x="value", hue="metric", order=order, errorbar="sd", ax=ax,
+                orient="h", err_kws={"linewidth": 1})
+    ax.set_xlabel("%")
+    ax.set_ylabel("")
+    ax.set_title(title)
+    ax.legend(loc="lower right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def curve(tidy: pd.DataFrame, x: str, metrics: Sequence[str], title: str = "", xlabel: str | None = None,
+          best: float | Sequence[float] | None = None):
+    """Mean ± std of ``metrics`` against the swept column ``x``; ``best`` marks the paper's optimum."""
+    import matplotlib.pyplot as plt
+
+    set_style()
+    fig, ax = plt.subplots(figsize=(4.5, 3.0))
+    for m in metrics:
+        g = tidy.groupby(x)[m].agg(["mean", "std"]).sort_index()
+        mean, sd = 100 * g["mean"].to_numpy(), 100 * np.nan_to_num(g["std"].to_numpy())
+        ax.plot(g.index, mean, marker="o", label=m)
+        ax.fill_between(g.index, mean - sd, mean + sd, alpha=0.2)
+    for b in ([best] if isinstance(best, (int, float)) else best or []):
+        ax.axvline(b, color="grey", ls="--", lw=1)
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel("%")
+    ax.set_title(title)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def heatmap(tidy: pd.DataFrame, rows: str, cols: str, metric: str, title: str = ""):
+    """Mean over seeds of ``metric`` on a ``rows`` x ``cols`` grid, annotated (percent)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    set_style()
+    grid = tidy.groupby([rows, cols])[metric].mean().unstack(cols) * 100.0
+    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * grid.shape[1], 0.8 + 0.6 * grid.shape[0]))
+    sns.heatmap(grid, annot=True, fmt=".1f", cmap="viridis", cbar_kws={"label": f"{metric} (%)"}, ax=ax)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
