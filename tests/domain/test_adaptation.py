@@ -1,0 +1,106 @@
+"""Cross-domain procedure: label-leak proof, one-camera and missing-parts cases, two streams."""
+import random
+
+import pytest
+import torch
+from PIL import Image
+
+from reidlib.data.base import ReIDDataset, make_record
+from reidlib.domain import (CrossDomainBatchSampler, METHODS, run_cross_domain, strip_labels,
+                            train_cross_domain)
+
+FAST = dict(image_size=(32, 16), epochs=2, batch_p=2, batch_k=2, max_steps_per_epoch=2, knn=2,
+            knn_start=1, erase_p=0.0)
+
+
+def _domain(root, name, cams=(0, 1), ids=4, per=2, parts=True, seed=0):
+    rng = random.Random(seed)
+    recs = {"train": [], "query": [], "gallery": []}
+    for split, folder, pids in (("train", "bounding_box_train", range(1, ids + 1)),
+                                ("query", "query", range(50, 53)), ("gallery", "bounding_box_test", range(50, 53))):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / "parts" / folder).mkdir(parents=True, exist_ok=True)
+        for pid in pids:
+            colour = tuple(rng.randrange(256) for _ in range(3))
+            for c in cams:
+                for k in range(per if split != "query" else 1):
+                    p = root / folder / f"{pid:04d}_c{c + 1}s1_{k:06d}_00.jpg"
+                    Image.new("RGB", (16, 32), tuple(min(255, v + 20 * c + k) for v in colour)).save(p)
+                    if parts:
+                        pm = Image.new("L", (16, 32), 0)
+                        pm.paste(1, (4, 0, 12, 8)); pm.paste(2, (2, 8, 14, 20)); pm.paste(3, (3, 20, 13, 32))
+                        pm.save(root / "parts" / folder / f"{p.stem}.png")
+                    recs[split].append(make_record(root, p, pid, c, split))
+    return ReIDDataset(name, str(root), recs["train"], recs["query"], recs["gallery"])
+
+
+@pytest.fixture(scope="module")
+def domains(tmp_path_factory):
+    base = tmp_path_factory.mktemp("xdomain")
+    return _domain(base / "s", "src", seed=0), _domain(base / "t", "tgt", cams=(0, 1, 2), seed=1)
+
+
+def _weights(src, tgt, method="ecn_parts", **kw):
+    model, _ = train_cross_domain(src, tgt, method, evaluate=False, **{**FAST, **kw})
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def _equal(a, b):
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_target_labels_never_read(domains):
+    src, tgt = domains
+    ref = _weights(src, tgt)
+    pids = [r["pid"] for r in tgt.train]
+    random.Random(3).shuffle(pids)
+    shuffled = ReIDDataset("t", tgt.root, [{**r, "pid": p + 7} for r, p in zip(tgt.train, pids)], tgt.query, tgt.gallery)
+    removed = ReIDDataset("t", tgt.root, [{k: v for k, v in r.items() if k != "pid"} for r in tgt.train],
+                          tgt.query, tgt.gallery)
+    assert _equal(ref, _weights(src, shuffled))
+    assert _equal(ref, _weights(src, removed))
+    # the test has power: the target images do change the result, and labels matter when read
+    assert not _equal(ref, _weights(src, ReIDDataset("t", tgt.root, tgt.train[::-1], tgt.query, tgt.gallery)))
+    sup = _weights(src, tgt, "supervised")
+    assert not _equal(sup, _weights(src, shuffled, "supervised"))
+
+
+def test_one_camera_target_warns_and_trains(tmp_path, domains):
+    src, _ = domains
+    one = _domain(tmp_path / "one", "one", cams=(0,), per=2, seed=4)
+    with pytest.warns(RuntimeWarning, match="one camera"):
+        _weights(src, one, "ecn")
+
+
+def test_target_without_parts_falls_back_and_source_without_parts_raises(tmp_path, domains):
+    src, tgt = domains
+    noparts = _domain(tmp_path / "np", "np", parts=False, seed=5)
+    with pytest.warns(RuntimeWarning, match="source part maps only"):
+        _weights(src, noparts)
+    with pytest.raises(FileNotFoundError, match="part maps on the source"):
+        _weights(noparts, tgt)
+
+
+def test_run_cross_domain_metrics_and_errors(domains):
+    src, tgt = domains
+    m = run_cross_domain(src, tgt, "ecn", profile="smoke", **FAST)
+    assert set(m) == {"rank1", "rank5", "rank10", "mAP"}
+    assert 0 <= m["rank1"] <= m["rank5"] <= m["rank10"] <= 100
+    with pytest.raises(KeyError, match="valid: " + ", ".join(METHODS)):
+        run_cross_domain(src, tgt, "dann", profile="smoke")
+    with pytest.raises(KeyError, match="unknown domain"):
+        run_cross_domain("msmt", tgt, "ecn", profile="smoke")
+
+
+def test_batch_sampler_two_streams_covers_target():
+    class Src:
+        def set_epoch(self, e): pass
+        def __len__(self): return 5
+        def __iter__(self): return iter([[0, 1]] * 5)
+    s = CrossDomainBatchSampler(Src(), num_source=10, num_target=4, target_batch=3, seed=0)
+    s.set_epoch(0)
+    batches = list(s)
+    assert len(batches) == 5 and all(b[:2] == [0, 1] for b in batches)
+    tgt = [i - 10 for b in batches for i in b[2:]]
+    assert sorted(tgt[:4]) == [0, 1, 2, 3] and sorted(tgt[4:8]) == [0, 1, 2, 3]
+    assert strip_labels([{"path": "a", "pid": 3}]) == [{"path": "a", "pid": -1}]
