@@ -13,6 +13,7 @@ cuhk03          ``cuhk03`` (holds            :func:`reidlib.data.cuhk03.read_cuh
 mars            ``MARS``                     :func:`reidlib.data.mars.read_mars`
 cuhk01          ``cuhk01``                   :func:`reidlib.data.cuhk01.read_cuhk01`
 viper           ``VIPeR``                    :func:`reidlib.data.viper.read_viper`
+synthreid       ``SynthReID``                :func:`reidlib.data.synthreid.read_synthreid`
 =============== ============================ =========================================
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .cuhk03 import read_cuhk03
 from .duke import read_dukemtmcreid
 from .market import read_market1501
 from .mars import read_mars
+from .synthreid import read_synthreid
 from .viper import read_viper
 
 __all__ = ["DATASETS", "DEFAULT_FOLDERS", "build_dataset"]
@@ -37,6 +39,7 @@ DATASETS: dict[str, Callable[..., ReIDDataset]] = {
     "mars": read_mars,
     "cuhk01": read_cuhk01,
     "viper": read_viper,
+    "synthreid": read_synthreid,
 }
 
 DEFAULT_FOLDERS: dict[str, str] = {
@@ -46,6 +49,7 @@ DEFAULT_FOLDERS: dict[str, str] = {
     "mars": "MARS",
     "cuhk01": "cuhk01",
     "viper": "VIPeR",
+    "synthreid": "SynthReID",
 }
 
 

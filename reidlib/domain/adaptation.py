@@ -69,14 +69,10 @@ def load_domain(name: str | ReIDDataset, preset: str = "smoke", root: str | None
     if isinstance(name, ReIDDataset):
         return name
     if name in SYNTH_DOMAINS:
-        import dataclasses
-
-        from reidlib.data.market import MARKET_LAYOUT, read_market_style
         from reidlib.data.synth import ensure_synth
+        from reidlib.data.synthreid import read_synthreid
 
-        # SynthReID writes Market-style names in both styles; its duke style has 8 cameras
-        layout = dataclasses.replace(MARKET_LAYOUT, name=f"synth-{name}", num_cams=8)
-        return read_market_style(ensure_synth(preset, name, seed=0, cache_dir=cache_dir), layout)
+        return read_synthreid(ensure_synth(preset, name, seed=0, cache_dir=cache_dir))
     if name in REAL_DOMAINS:
         from reidlib.data.readers import build_dataset
 

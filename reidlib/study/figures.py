@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from reidlib.paths import figures_dir
+
 #: matplotlib rc settings of the study's figures
 STYLE: dict[str, Any] = {
     "figure.dpi": 110,
@@ -36,17 +38,12 @@ def set_style() -> None:
     mpl.rcParams.update(STYLE)
 
 
-def figures_dir(default: str | os.PathLike = "figures") -> Path:
-    """``$REIDLIB_FIGURES`` or ``default`` (relative to the working directory)."""
-    return Path(os.environ.get("REIDLIB_FIGURES", default))
-
-
 def save_figure(fig: Any, name: str, directory: str | os.PathLike | None = None,
                 formats: tuple[str, ...] = ("png", "pdf")) -> list[Path]:
     """Save ``fig`` as ``<directory>/<name>.<fmt>`` for each format, atomically.
 
     ``name`` may not contain a path separator or a suffix; the directory
-    defaults to :func:`figures_dir`. PDFs are written without a creation date
+    defaults to :func:`reidlib.paths.figures_dir` (``<project>/figures``). PDFs are written without a creation date
     so re-running a notebook does not change an unchanged figure's bytes.
     Returns the written paths.
     """

@@ -2,7 +2,7 @@
 
 Sources: MPM-LTL Table 1 (Market-1501), MaskReID Tables 1-4, MGCAM Tables 2-3
 (MARS), SemParts Tables 1-4. ``None`` marks a cell the paper leaves empty.
-Each entry maps a row label (the study's row names) to a dict of
+Each entry maps a row label (the labels of ``reidlib.engine.rows.ROWS``) to a dict of
 ``"<protocol> <metric>"`` -> value.
 """
 from __future__ import annotations
@@ -20,18 +20,18 @@ _SQMQ = ["SQ R1", "SQ mAP", "MQ R1", "MQ mAP", "SQ+RR R1", "SQ+RR mAP", "MQ+RR R
 
 #: MPM-LTL Table 1: ablation on Market-1501, rows (1)-(7)
 E2_MPM_ABLATION = _rows(_SQMQ, {
-    "(1) baseline": [86.55, 69.07, 91.48, 77.57, 88.39, 82.50, 92.93, 88.57],
+    "(1) baseline RGB": [86.55, 69.07, 91.48, 77.57, 88.39, 82.50, 92.93, 88.57],
     "(2) + mask (conv)": [88.45, 69.87, 91.86, 77.70, 90.29, 84.56, 92.84, 88.29],
     "(3) + mask (bilinear)": [88.66, 70.86, 93.20, 78.57, 90.56, 84.88, 93.29, 88.84],
-    "(4) + mask + MP": [89.82, 73.67, 93.29, 80.31, 92.10, 86.30, 94.21, 89.90],
-    "(5) + MP + GTL": [90.59, 75.35, 94.03, 81.96, 92.73, 87.60, 94.83, 91.16],
-    "(6) + MP + LTL": [92.87, 79.53, 94.83, 85.27, 94.30, 90.94, 95.72, 93.31],
-    "(7) + MP + LTL + TriHard": [93.38, 80.45, 95.40, 86.47, 94.39, 91.39, 95.72, 93.76],
+    "(4) + mask pooling": [89.82, 73.67, 93.29, 80.31, 92.10, 86.30, 94.21, 89.90],
+    "(5) + global triplet": [90.59, 75.35, 94.03, 81.96, 92.73, 87.60, 94.83, 91.16],
+    "(6) + local triplet": [92.87, 79.53, 94.83, 85.27, 94.30, 90.94, 95.72, 93.31],
+    "(7) + TriHard (full MPM-LTL)": [93.38, 80.45, 95.40, 86.47, 94.39, 91.39, 95.72, 93.76],
 })
 
 #: MGCAM Table 2 (MARS, XQDA): input kinds
 E1_INPUT_KINDS = _rows(["R1", "mAP"], {
-    "MSCAN RGB": [69.70, 52.41], "MSCAN mask": [29.34, 12.83], "MSCAN masked RGB": [68.13, 51.49],
+    "MSCAN RGB": [69.70, 52.41], "MSCAN Mask": [29.34, 12.83], "MSCAN Masked RGB": [68.13, 51.49],
     "MSCAN RGB-M": [71.26, 55.44], "MGCAM hard": [70.40, 54.27], "MGCAM RGB": [72.83, 57.39],
     "MGCAM RGB-M": [74.19, 59.13],
 })
@@ -54,9 +54,9 @@ E7_RANKING_GRID = {
 
 #: MaskReID Table 1: rank-1 of base (DGD), M and MF
 E8_FUSION = _rows(["VIPeR", "PRID", "3DPeS", "iLIDS", "CUHK01", "CUHK03"], {
-    "base": [38.6, 64.0, 56.0, 64.6, 66.6, 75.3],
-    "M": [44.62, 65.00, 66.12, 69.57, 84.26, 88.75],
-    "MF": [45.57, 70.00, 68.60, 70.43, 84.05, 92.25],
+    "base (DGD)": [38.6, 64.0, 56.0, 64.6, 66.6, 75.3],
+    "M (masked image)": [44.62, 65.00, 66.12, 69.57, 84.26, 88.75],
+    "MF (both + fusion)": [45.57, 70.00, 68.60, 70.43, 84.05, 92.25],
 })
 
 #: MGCAM Table 3 (MARS, RGB-M): distance metrics, (R1, mAP) per metric
@@ -82,4 +82,4 @@ E3_BEST_GROUP = "0.4-0.7"
 #: MPM-LTL Fig. 6: best part count
 E4_BEST_K = 6
 #: MPM-LTL Fig. 9: triplet selection, best first
-E5_ORDER = ["mask-guided TriHard", "batch-hard", "random"]
+E5_ORDER = ["mask-guided TriHard", "batch hard", "random"]

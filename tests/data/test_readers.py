@@ -10,11 +10,11 @@ from reidlib.data.base import DatasetLayoutError
 
 def test_registry_names():
     assert set(readers.DATASETS) == set(readers.DEFAULT_FOLDERS) == {
-        "market1501", "dukemtmcreid", "cuhk03", "mars", "cuhk01", "viper"}
+        "market1501", "dukemtmcreid", "cuhk03", "mars", "cuhk01", "viper", "synthreid"}
 
 
 def test_unknown_name_lists_valid():
-    with pytest.raises(KeyError, match="cuhk01, cuhk03, dukemtmcreid, market1501, mars, viper"):
+    with pytest.raises(KeyError, match="cuhk01, cuhk03, dukemtmcreid, market1501, mars, synthreid, viper"):
         readers.build_dataset("msmt17")
 
 
