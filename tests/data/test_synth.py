@@ -172,3 +172,18 @@ def test_cli(tmp_path, capsys):
                "--set", "num_test_ids=2", "--set", "num_cameras=2", str(out)])
     assert rc == 0 and (out / "meta.json").is_file()
     assert json.loads((out / "meta.json").read_text())["params"]["num_train_ids"] == 2
+
+
+def test_png_writer_round_trip_and_workers(tmp_path):
+    import io
+    arr = np.random.default_rng(0).integers(0, 256, (7, 5), dtype=np.uint8)
+    back = np.asarray(Image.open(io.BytesIO(synth_writer.png_bytes(arr))))
+    assert back.dtype == np.uint8 and np.array_equal(back, arr)
+    with pytest.raises(ValueError, match="uint8"):
+        synth_writer.png_bytes(arr.astype(np.int32))
+    n = synth_writer.AUTO_WORKERS_MIN_JOBS
+    assert synth_writer.resolve_workers(None, n - 1) == 1
+    assert synth_writer.resolve_workers(None, n) == min(2, __import__("os").cpu_count() or 1)
+    assert synth_writer.resolve_workers(3, 5) == 3
+    with pytest.raises(ValueError, match="workers"):
+        generate(tmp_path / "w", workers=0)

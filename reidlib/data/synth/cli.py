@@ -49,7 +49,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--preset", default="smoke", choices=sorted(PRESETS))
     p.add_argument("--domain", default="market", choices=sorted(DOMAINS))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=1, help="processes (output does not depend on it)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes (default: 2 for large sets; output does not depend on it)")
     p.add_argument("--cache", action="store_true", help="generate once into the cache and reuse")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a SynthConfig field")
     p.set_defaults(func=run)

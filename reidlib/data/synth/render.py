@@ -43,8 +43,18 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return yy + 0.5, xx + 0.5
 
 
+@lru_cache(maxsize=8)
+def _axes(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel-centre coordinates as a column ``[h, 1]`` and a row ``[1, w]`` (broadcast, not grids)."""
+    return ((np.arange(h, dtype=np.float32) + 0.5)[:, None], (np.arange(w, dtype=np.float32) + 0.5)[None, :])
+
+
 class Canvas:
-    """Image (+ optional label map) that shapes are painted on, back to front."""
+    """Image (+ optional label map) that shapes are painted on, back to front.
+
+    Primitives broadcast a row of x and a column of y coordinates, so each costs a few
+    numpy calls on the shape's bounding box only.
+    """
 
     def __init__(self, img: np.ndarray, labels: np.ndarray | None = None,
                  alpha: np.ndarray | None = None) -> None:
@@ -52,7 +62,15 @@ class Canvas:
         self.labels = labels
         self.alpha = alpha  # when given, accumulates coverage (premultiplied RGBA sprite)
         self.h, self.w = img.shape[:2]
-        self.yy, self.xx = _grid(self.h, self.w)
+        self.ys, self.xs = _axes(self.h, self.w)
+
+    @property
+    def yy(self) -> np.ndarray:
+        return _grid(self.h, self.w)[0]
+
+    @property
+    def xx(self) -> np.ndarray:
+        return _grid(self.h, self.w)[1]
 
     def _box(self, x0: float, x1: float, y0: float, y1: float):
         c0, c1 = max(int(x0) - 1, 0), min(int(math.ceil(x1)) + 1, self.w)
@@ -66,20 +84,27 @@ class Canvas:
         sl = self._box(cx - rx, cx + rx, cy - ry, cy + ry)
         if sl is None:
             return None
-        dx = (self.xx[sl] - cx) / rx
-        dy = (self.yy[sl] - cy) / ry
-        d = (np.sqrt(dx * dx + dy * dy) - 1.0) * min(rx, ry)
+        dx = (self.xs[:, sl[1]] - cx) * (1.0 / rx)
+        dy = (self.ys[sl[0]] - cy) * (1.0 / ry)
+        d = np.sqrt(dx * dx + dy * dy)
+        d -= 1.0
+        d *= min(rx, ry)
         return sl, _cov(d)
 
     def capsule(self, ax: float, ay: float, bx: float, by: float, r: float):
         sl = self._box(min(ax, bx) - r, max(ax, bx) + r, min(ay, by) - r, max(ay, by) + r)
         if sl is None:
             return None
-        px, py = self.xx[sl] - ax, self.yy[sl] - ay
+        px, py = self.xs[:, sl[1]] - ax, self.ys[sl[0]] - ay
         vx, vy = bx - ax, by - ay
-        t = _unit((px * vx + py * vy) * (1.0 / max(vx * vx + vy * vy, 1e-6)))
+        inv = 1.0 / max(vx * vx + vy * vy, 1e-6)
+        t = _unit(px * (vx * inv) + py * (vy * inv))
         ex, ey = px - t * vx, py - t * vy
-        d = np.sqrt(ex * ex + ey * ey) - r
+        ex *= ex
+        ey *= ey
+        ex += ey
+        d = np.sqrt(ex, out=ex)
+        d -= r
         return sl, _cov(d)
 
     def trapezoid(self, cx: float, y0: float, y1: float, hw0: float, hw1: float):
@@ -88,9 +113,9 @@ class Canvas:
         sl = self._box(cx - hw, cx + hw, y0, y1)
         if sl is None:
             return None
-        y = self.yy[sl]
+        y = self.ys[sl[0]]
         t = _unit((y - y0) * (1.0 / max(y1 - y0, 1e-6)))
-        d = np.maximum(np.maximum(y0 - y, y - y1), np.abs(self.xx[sl] - cx) - (hw0 + t * (hw1 - hw0)))
+        d = np.maximum(np.maximum(y0 - y, y - y1), np.abs(self.xs[:, sl[1]] - cx) - (hw0 + t * (hw1 - hw0)))
         return sl, _cov(d)
 
     # --- painting ----------------------------------------------------------------
@@ -137,16 +162,16 @@ def _pattern_alpha(cv: Canvas, shape, ident: Identity, y0: float, y1: float, cx:
         return None
     sl, _ = shape
     period = max((y1 - y0) / ident.pattern_freq, 2.0)
-    sy = np.clip(np.sin((cv.yy[sl] - y0) * (2 * math.pi / period)) * 2.0 + 0.5, 0.0, 1.0)  # soft stripes
+    sy = np.clip(np.sin((cv.ys[sl[0]] - y0) * (2 * math.pi / period)) * 2.0 + 0.5, 0.0, 1.0)  # soft stripes
     if ident.pattern == "stripes":
         return sy
     if ident.pattern == "checks":
-        sx = np.clip(np.sin((cv.xx[sl] - cx) * (2 * math.pi / period)) * 2.0 + 0.5, 0.0, 1.0)
+        sx = np.clip(np.sin((cv.xs[:, sl[1]] - cx) * (2 * math.pi / period)) * 2.0 + 0.5, 0.0, 1.0)
         return np.abs(sx - sy)
     if view != "front":  # a print is on the front only
         return None
-    dx = (cv.xx[sl] - cx) / (0.55 * hw)
-    dy = (cv.yy[sl] - (y0 + 0.4 * (y1 - y0))) / (0.2 * (y1 - y0))
+    dx = (cv.xs[:, sl[1]] - cx) / (0.55 * hw)
+    dy = (cv.ys[sl[0]] - (y0 + 0.4 * (y1 - y0))) / (0.2 * (y1 - y0))
     dist = (np.sqrt(dx * dx + dy * dy) - 1.0) * min(0.55 * hw, 0.2 * (y1 - y0))
     return _cov(dist)
 

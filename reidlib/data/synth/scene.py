@@ -1,22 +1,26 @@
 """SynthReID camera scenes and the rendering of one crop.
 
-Each camera has its own scene: a background texture ``[1.4 H, 4 W, 3]`` (wall with
-bricks/panels, windows, posters and signs in clothing-palette colours, poles, plants,
-a tiled floor), a light level, a colour cast, a blur and a JPEG quality, drawn once
-from the domain prior. One crop (:func:`render_crop`) is: a random window of the
-camera texture (detector box position), background pedestrians drawn with the person
-renderer and the same clothing palette (``clutter``: partly visible people beside and
-behind), the person (the only thing in the label map), occluders in front that are
-NOT in the mask (``occlusion``: barriers, poles, passers-by), then camera lighting,
-blur and noise. Output ``img`` ``[H, W, 3]`` uint8 and ``parts`` ``[H, W]`` uint8.
+Each camera has its own scene: a background texture ``[1.4 H, 8 W, 3]`` (``SEGMENTS``
+walls and floors, each of its own colour and brightness, with bricks/panels, windows,
+posters and signs in clothing-palette colours, poles, plants, floor tiles), a light
+level, a colour cast, a blur and a JPEG quality, drawn once from the domain prior.
+One crop (:func:`render_crop`) is: a random window of the camera texture (detector
+box position), background pedestrians drawn with the person renderer and the same
+clothing palette (``clutter``: partly visible people beside and behind), the person
+(the only thing in the label map), occluders in front that are NOT in the mask
+(``occlusion``: barriers, poles, passers-by), then camera lighting, blur (separable
+Gaussian truncated at 3 sigma) and sensor noise (a random window of a shared,
+fixed-seed noise bank, so no per-image noise draw). Output ``img`` ``[H, W, 3]``
+uint8 and ``parts`` ``[H, W]`` uint8.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import correlate1d
 
 from .config import PALETTE, SynthConfig
 from .identity import Identity, sample_identity
@@ -48,6 +52,11 @@ class CameraScene:
     gains: tuple[float, float, float]
     blur: float
     jpeg_quality: int
+
+
+#: a camera's scene is SEGMENTS walls (each SEGMENT_WIDTH crop widths wide) of their own
+#: colour and brightness, so crops of one camera do not all share one background colour
+SEGMENTS, SEGMENT_WIDTH = 8, 1
 
 
 def _palette_colour(rng: np.random.Generator, cfg: SynthConfig) -> np.ndarray:
@@ -90,15 +99,23 @@ def build_camera(cfg: SynthConfig, cam: int, rng: np.random.Generator, num_sprit
     """Draw camera ``cam``'s scene and optics from the domain prior of ``cfg``."""
     prior = cfg.prior
     H, W = cfg.height, cfg.width
-    th, tw = int(round(1.4 * H)), 4 * W
+    th, tw = int(round(1.4 * H)), SEGMENT_WIDTH * SEGMENTS * W
     tone = rng.uniform(*prior.scene_tone)
     neutral = np.array([1.0, 0.97, 0.92]) * tone + rng.normal(0, 0.06, 3)
-    wall = np.clip(0.7 * neutral + 0.3 * _palette_colour(rng, cfg) * tone, 0, 1)
     floor_c = np.clip(neutral * rng.uniform(0.6, 0.9) + rng.normal(0, 0.04, 3), 0, 1)
     tex = np.empty((th, tw, 3), np.float32)
     horizon = int(th * rng.uniform(0.5, 0.68))
-    tex[:horizon] = wall
-    tex[horizon:] = floor_c
+    seg_w = tw // SEGMENTS
+    walls = []
+    for k in range(SEGMENTS):  # shop fronts / walls of their own colour and brightness along the scene
+        seg_tone = tone * rng.uniform(0.8, 1.2)
+        seg_neutral = np.array([1.0, 0.97, 0.92]) * seg_tone + rng.normal(0, 0.06, 3)
+        wall = np.clip(0.7 * seg_neutral + 0.3 * _palette_colour(rng, cfg) * seg_tone, 0, 1)
+        floor_k = np.clip(floor_c * rng.uniform(0.75, 1.25) + rng.normal(0, 0.05, 3), 0, 1)
+        cols = slice(k * seg_w, (k + 1) * seg_w if k < SEGMENTS - 1 else tw)
+        tex[:horizon, cols] = wall
+        tex[horizon:, cols] = floor_k  # pavement / shop floor in front of it
+        walls.append(wall)
     cv = Canvas(tex)
     yy, xx = cv.yy, cv.xx
     # wall structure: bricks, panels or horizontal bands
@@ -113,24 +130,25 @@ def build_camera(cfg: SynthConfig, cam: int, rng: np.random.Generator, num_sprit
     line &= yy < horizon
     tex[line] *= 0.75
     # windows and doors
-    for _ in range(int(rng.integers(1, 4))):
+    for _ in range(int(rng.integers(1, 4)) * SEGMENTS // 2):
         x0 = rng.uniform(0, tw)
+        wall = walls[min(int(x0) // seg_w, SEGMENTS - 1)]
         wx, wy = rng.uniform(0.3, 0.9) * W, rng.uniform(0.15, 0.4) * H
         y0 = rng.uniform(0.05, 0.3) * horizon
         glass = np.clip(np.array([0.55, 0.65, 0.75]) * rng.uniform(0.6, 1.3), 0, 1)
         cv.paint(cv.trapezoid(x0, y0 - 2, y0 + wy + 2, wx / 2 + 2, wx / 2 + 2), wall * 0.5)
         cv.paint(cv.trapezoid(x0, y0, y0 + wy, wx / 2, wx / 2), glass)
     # posters and signs in clothing colours, poles, plants
-    for _ in range(int(rng.integers(3, 7))):
+    for _ in range(int(rng.integers(3, 7)) * SEGMENTS // 2):
         x0, y0 = rng.uniform(0, tw), rng.uniform(0.1, 0.9) * horizon
         w, h = rng.uniform(0.1, 0.4) * W, rng.uniform(0.08, 0.3) * H
         cv.paint(cv.trapezoid(x0, y0, y0 + h, w, w), _palette_colour(rng, cfg) * rng.uniform(0.7, 1.0))
-    for _ in range(int(rng.integers(1, 4))):
+    for _ in range(int(rng.integers(1, 4)) * SEGMENTS // 2):
         x0 = rng.uniform(0, tw)
         cv.paint(cv.trapezoid(x0, rng.uniform(0, 0.3) * th, horizon + rng.uniform(0, 0.3) * th,
                               rng.uniform(0.03, 0.08) * W, rng.uniform(0.03, 0.08) * W),
                  np.full(3, rng.uniform(0.1, 0.4)))
-    for _ in range(int(rng.integers(0, 3))):
+    for _ in range(int(rng.integers(0, 3)) * SEGMENTS // 2):
         x0 = rng.uniform(0, tw)
         cv.paint(cv.ellipse(x0, horizon - 0.05 * H, rng.uniform(0.15, 0.3) * W, rng.uniform(0.1, 0.2) * H),
                  np.array([0.2, 0.45, 0.15]) * rng.uniform(0.6, 1.1))
@@ -144,6 +162,29 @@ def build_camera(cfg: SynthConfig, cam: int, rng: np.random.Generator, num_sprit
     return CameraScene(cam=cam, texture=np.clip(tex, 0, 1), sprites=sprites, light=float(rng.uniform(*prior.light)),
                        gains=gains, blur=float(rng.uniform(*prior.blur)),  # type: ignore[arg-type]
                        jpeg_quality=int(rng.integers(prior.jpeg_quality[0], prior.jpeg_quality[1] + 1)))
+
+
+@lru_cache(maxsize=8)
+def noise_bank(height: int, width: int, noise: float) -> np.ndarray:
+    """Fixed-seed Gaussian noise ``[2H, 2W, 3]`` float32 of std ``noise * 255``, plus 0.5 (rounding).
+
+    A crop adds the ``[H, W]`` window at a random offset (``H * W`` distinct windows).
+    """
+    rng = np.random.Generator(np.random.PCG64(0x5EED))
+    bank = rng.standard_normal((2 * height, 2 * width, 3), dtype=np.float32)
+    bank *= np.float32(noise * 255.0)
+    bank += np.float32(0.5)
+    return bank
+
+
+def gaussian_blur(img: np.ndarray, sigma: float, truncate: float = 3.0) -> np.ndarray:
+    """Separable Gaussian blur of ``img`` ``[H, W, C]`` over H and W (edges: nearest)."""
+    r = max(int(truncate * sigma + 0.5), 1)
+    x = np.arange(-r, r + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (x / sigma) ** 2)
+    k /= k.sum()
+    out = correlate1d(img, k, axis=0, mode="nearest")
+    return correlate1d(out, k, axis=1, mode="nearest")
 
 
 def _person_pose(rng: np.random.Generator, H: int, W: int, kind: str) -> Pose:
@@ -212,18 +253,16 @@ def render_crop(cfg: SynthConfig, scene: CameraScene, ident: Identity | None, rn
     n_occ = int(rng.random() < p) + int(rng.random() < p * p)
     for _ in range(n_occ):
         _occluder(cv, rng, cfg, scene)
-    # camera optics: light, cast, per-image exposure, blur, noise
-    gain = np.asarray(scene.gains, np.float32) * (scene.light * rng.uniform(0.88, 1.12))
+    # camera optics: light, cast, per-image exposure (x 255), blur, noise (+0.5 rounding)
+    gain = np.asarray(scene.gains, np.float32) * np.float32(255.0 * scene.light * rng.uniform(0.88, 1.12))
     img *= gain
     sigma = scene.blur * (H / 128.0) + rng.uniform(0, 0.3)
     if sigma > 0.25:
-        img = gaussian_filter(img, sigma=(sigma, sigma, 0), mode="nearest")
+        img = gaussian_blur(img, sigma)
     if cfg.noise > 0:
-        noise = rng.standard_normal(img.shape, dtype=np.float32)
-        noise *= cfg.noise
-        img += noise
-    img *= 255.0
-    img += 0.5
+        oy, ox = int(rng.integers(H)), int(rng.integers(W))
+        img += noise_bank(H, W, cfg.noise)[oy:oy + H, ox:ox + W]
+    else:
+        img += np.float32(0.5)
     np.clip(img, 0.0, 255.0, out=img)
-    out = img.astype(np.uint8)
-    return out, parts
+    return img.astype(np.uint8), parts

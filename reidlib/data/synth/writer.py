@@ -12,11 +12,17 @@ Layout under ``root`` (names ``PPPP_cCsS_FFFFFF_BB.jpg``, Market-1501 exactly)::
 
 Every image has its own numpy Generator seeded from ``(seed, domain, pid, cam, split,
 index)``, so output bytes do not depend on rendering order or on ``workers``.
+Writing is cheap by design: each JPEG is encoded once (a query is copied into
+``gt_bbox`` as the same bytes) and masks/part maps are written by a minimal
+grayscale PNG encoder (zlib level 1, filter 0; :func:`png_bytes`). ``workers=None``
+picks 2 processes for sets of at least :data:`AUTO_WORKERS_MIN_JOBS` images.
 """
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing as mp
+import struct
 import os
 import shutil
 import zlib
@@ -33,6 +39,8 @@ from .identity import Identity, sample_identity
 from .scene import CameraScene, build_camera, render_crop
 
 FOLDERS = ("bounding_box_train", "bounding_box_test", "query", "gt_bbox")
+AUTO_WORKERS_MIN_JOBS = 1000  # workers=None: 2 processes from this many images on
+_PNG_SIG = b"\x89PNG\r\n\x1a\n"
 _SPLIT_CODE = {"train": 0, "gallery": 1, "query": 2, "multiquery": 3, "junk": 4, "distractor": 5}
 
 
@@ -133,26 +141,59 @@ def render_job(cfg: SynthConfig, seed: int, job: Job) -> tuple[np.ndarray, np.nd
     return render_crop(cfg, camera_scene(cfg, seed, job.cam), ident, rng, job.kind)
 
 
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def png_bytes(arr: np.ndarray, level: int = 1) -> bytes:
+    """Encode a uint8 ``[H, W]`` array as an 8-bit grayscale PNG (filter 0, zlib ``level``)."""
+    if arr.dtype != np.uint8 or arr.ndim != 2:
+        raise ValueError(f"png_bytes expects a uint8 [H, W] array, got {arr.dtype} {arr.shape}")
+    h, w = arr.shape
+    raw = np.zeros((h, w + 1), np.uint8)  # a 0 filter byte before every row
+    raw[:, 1:] = arr
+    return (_PNG_SIG + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + _png_chunk(b"IEND", b""))
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def _write_chunk(args: tuple[SynthConfig, int, str, list[Job]]) -> int:
     cfg, seed, root, jobs = args
-    root_p = Path(root)
     for job in jobs:
         img, parts = render_job(cfg, seed, job)
-        quality = camera_scene(cfg, seed, job.cam).jpeg_quality
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, format="JPEG", quality=camera_scene(cfg, seed, job.cam).jpeg_quality)
+        mask = (parts > 0).astype(np.uint8)
+        mask *= 255
+        jpg, mask_png, parts_png = buf.getvalue(), png_bytes(mask), png_bytes(parts)
         stem = job.name[:-4]
         for folder in job.folders:
-            Image.fromarray(img).save(root_p / folder / job.name, quality=quality)
-            Image.fromarray(((parts > 0) * 255).astype(np.uint8)).save(
-                root_p / "masks" / folder / f"{stem}.png", compress_level=1)
-            Image.fromarray(parts).save(root_p / "parts" / folder / f"{stem}.png", compress_level=1)
+            _write(f"{root}/{folder}/{job.name}", jpg)
+            _write(f"{root}/masks/{folder}/{stem}.png", mask_png)
+            _write(f"{root}/parts/{folder}/{stem}.png", parts_png)
     return len(jobs)
 
 
-def _generate_into(root: Path, cfg: SynthConfig, seed: int, preset: str, workers: int) -> None:
+def resolve_workers(workers: int | None, num_jobs: int) -> int:
+    """``workers`` as given (>= 1), or for ``None``: 2 processes (at most the CPU count) when
+    ``num_jobs >= AUTO_WORKERS_MIN_JOBS``, else 1."""
+    if workers is None:
+        return max(1, min(2, os.cpu_count() or 1)) if num_jobs >= AUTO_WORKERS_MIN_JOBS else 1
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1 (or None for automatic), got {workers}")
+    return int(workers)
+
+
+def _generate_into(root: Path, cfg: SynthConfig, seed: int, preset: str, workers: int | None) -> None:
     for sub in ("", "masks", "parts"):
         for folder in FOLDERS:
             (root / sub / folder).mkdir(parents=True, exist_ok=True)
     jobs = plan_jobs(cfg, seed)
+    workers = resolve_workers(workers, len(jobs))
     for cam in range(cfg.cameras):  # build scenes once; forked workers inherit them
         camera_scene(cfg, seed, cam)
     if workers > 1:
@@ -177,15 +218,15 @@ def _generate_into(root: Path, cfg: SynthConfig, seed: int, preset: str, workers
 
 
 def generate(out_dir: str | os.PathLike, preset: str = "smoke", domain: str = "market", seed: int = 0,
-             workers: int = 1, **overrides: Any) -> Path:
+             workers: int | None = None, **overrides: Any) -> Path:
     """Generate a SynthReID data set into ``out_dir`` (must be absent or empty); returns it.
 
-    ``workers`` > 1 renders in that many processes (same bytes as ``workers=1``).
+    ``workers`` > 1 renders in that many processes (same bytes as ``workers=1``);
+    ``None`` picks 1 or 2 (:func:`resolve_workers`).
     ``overrides`` are :class:`SynthConfig` fields (e.g. ``clutter=0.9, height=256``).
     """
     cfg = make_config(preset, domain, **overrides)
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    resolve_workers(workers, 0)  # validate before touching the disk
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"output folder {out} is not empty: pick a new folder or delete it")
@@ -201,7 +242,7 @@ def cache_key(preset: str, domain: str, seed: int, **overrides: Any) -> str:
 
 
 def ensure_synth(preset: str = "smoke", domain: str = "market", seed: int = 0,
-                 cache_dir: str | os.PathLike | None = None, workers: int = 1, **overrides: Any) -> Path:
+                 cache_dir: str | os.PathLike | None = None, workers: int | None = None, **overrides: Any) -> Path:
     """Generate once into ``cache_dir`` (default :func:`reidlib.paths.cache_dir`)/synth and reuse.
 
     The folder is keyed by a hash of every parameter; it is written to a temporary
@@ -209,6 +250,7 @@ def ensure_synth(preset: str = "smoke", domain: str = "market", seed: int = 0,
     """
     from reidlib.paths import cache_dir as default_cache
 
+    resolve_workers(workers, 0)
     base = Path(cache_dir) if cache_dir is not None else default_cache()
     base = base / "synth"
     final = base / cache_key(preset, domain, seed, **overrides)
