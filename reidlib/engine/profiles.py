@@ -1,7 +1,9 @@
 """Compute profiles: one data object per scale, not if-branches in the code.
 
 ``smoke``  CI: seconds per experiment (tiny synthetic set, 32x16... 64x32, 1-2 epochs).
-``quick``  the default ``make study``: the whole study in <= 30 min on 2 CPU cores.
+``quick``  the default ``make study``: the whole study (about 50 distinct configs of
+           reidlib.engine.rows x 2 seeds) in ~30 min on 2 idle CPU cores: 96x32 (MPM's 6x2
+           map), 4 epochs of at most 16 steps of 32 images (~2k training images per run).
 ``cpu``    the full synthetic study with >= 3 seeds plus real CUHK01; overnight on 2 cores.
 ``paper``  the papers' data, backbones (``model_size="paper"``), sizes and schedules (GPUs).
 
@@ -13,6 +15,23 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+
+
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
+def resolve_precision(precision: str) -> str:
+    """``"auto"`` -> ``"bf16"`` when the CPU has native bf16 (AVX-512 / AMX: NOTES.md measured
+    ~2x there) else ``"fp32"`` (on an AVX2-only CPU bench/train.py measured bf16 autocast
+    2-9x *slower*: it is emulated)."""
+    if precision != "auto":
+        return precision
+    import torch
+
+    if torch.cuda.is_available():
+        return "bf16"
+    cap = str(getattr(torch.backends.cpu, "get_cpu_capability", lambda: "")())
+    return "bf16" if "AVX512" in cap.upper() or "AMX" in cap.upper() else "fp32"
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,7 @@ class Profile:
     cache_images: bool = True
     checkpoint_every: int = 0            # steps between mid-epoch checkpoints (0 = per epoch)
     max_steps_per_epoch: int | None = None
+    precision: str = "fp32"              # "bf16": autocast + channels_last (not bit-exact); "auto"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -39,6 +59,8 @@ class Profile:
             raise ValueError(f"profile {self.name!r}: image_size must be (H, W), got {self.image_size}")
         if self.epochs is not None and self.epochs <= 0:
             raise ValueError(f"profile {self.name!r}: epochs must be > 0 or None, got {self.epochs}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"profile {self.name!r}: unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
         if not self.seeds or self.batch_p <= 0 or self.batch_k <= 0:
             raise ValueError(f"profile {self.name!r}: needs seeds and positive batch_p/batch_k")
 
@@ -63,10 +85,10 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", data_preset="smoke", image_size=(64, 32), epochs=2, seeds=(0,),
                      batch_p=4, batch_k=4, max_steps_per_epoch=4),
-    "quick": Profile("quick", data_preset="quick", image_size=(128, 64), epochs=8, seeds=(0,),
-                     batch_p=8, batch_k=4),
-    "cpu": Profile("cpu", data_preset="cpu", image_size=(128, 64), epochs=30, seeds=(0, 1, 2),
-                   batch_p=8, batch_k=4, eval_every=10),
+    "quick": Profile("quick", data_preset="quick", image_size=(96, 32), epochs=4, seeds=(0, 1),
+                     batch_p=8, batch_k=4, max_steps_per_epoch=16, precision="auto"),
+    "cpu": Profile("cpu", data_preset="cpu", image_size=(192, 64), epochs=30, seeds=(0, 1, 2),
+                   batch_p=8, batch_k=4, eval_every=10, precision="auto"),
     "paper": Profile("paper", data_preset="cpu", image_size=(256, 128), model_size="paper",
                      epochs=None, seeds=(0,), batch_p=16, batch_k=4, eval_every=20,
                      cache_images=False),

@@ -29,12 +29,22 @@ from typing import Any
 from .schedule import Recipe, Stage
 
 GROUPS_DEFAULT = {"classifier": ["classifier", "fc"], "new": ["embed", "head", "reduce", "attention"]}
+#: parameter groups per model family (prefixes of ``named_parameters``; the rest is "base")
+GROUPS = {
+    "ide": {"classifier": ["classifier"], "new": ["bottleneck"]},
+    "mpm": {"classifier": ["head.classifiers"], "new": ["head.reductions"]},
+    "mscan": {"classifier": ["classifier"], "new": ["head"]},
+    "mgcam": {"classifier": ["classifiers"], "new": ["att_conv", "heads"]},
+    "maskreid": {"classifier": ["classifier"], "new": ["fuse"]},
+    "semparts": {"classifier": ["classifiers"], "new": ["part_classifier"]},
+}
+METRIC_TERMS_OFF = {"triplet": 0.0, "local_triplet": 0.0, "ranking": 0.0, "ranking_full": 0.0, "npair": 0.0}
 
 RECIPES: dict[str, Recipe] = {
     "mpm_ltl": Recipe("mpm_ltl", [
         Stage("id", 60, {"base": 0.01, "new": 0.1, "classifier": 0.1}, milestones=[40],
-              loss_weights={"triplet": 0.0}),
-        Stage("classifier", 20, {"classifier": 0.001}, loss_weights={"triplet": 0.0}),
+              loss_weights={"triplet": 0.0, "local_triplet": 0.0}),
+        Stage("classifier", 20, {"classifier": 0.001}, loss_weights={"triplet": 0.0, "local_triplet": 0.0}),
         Stage("all+triplet", 20, {"base": 0.001, "classifier": 0.001, "new": 0.01}),
     ]),
     "mgcam": Recipe("mgcam", [
@@ -45,7 +55,7 @@ RECIPES: dict[str, Recipe] = {
     ]),
     "maskreid": Recipe("maskreid", [
         Stage("softmax", 30, {"base": 0.01, "new": 0.01, "classifier": 0.01}, milestones=[20],
-              loss_weights={"ranking": 0.0}),
+              loss_weights=dict(METRIC_TERMS_OFF)),
         Stage("ranking", 60, {"base": 0.001, "new": 0.001, "classifier": 0.001}, milestones=[40],
               loss_weights={"id": 0.0}),
     ]),
@@ -58,31 +68,78 @@ RECIPES: dict[str, Recipe] = {
     ]),
 }
 
-#: experiment name -> plain-data definition
-EXPERIMENTS: dict[str, dict[str, Any]] = {
-    "ide_rgb": {
-        "description": "ID-loss baseline on RGB (MPM-LTL ablation row 1 / MGCAM 'RGB')",
-        "model": {"name": "ide_rgb", "kwargs": {}},
-        "losses": [{"name": "id", "weight": 1.0}],
-        "sampler": {"name": "pk"},
-        "recipe": "ide",
-        "data": {"dataset": "synth", "domain": "market", "masks": "optional", "use_mask": False},
-        "groups": GROUPS_DEFAULT,
-        "eval": {"protocols": ["sq", "mq"], "metric": "euclidean", "flip": False},
-        "augment": {"padding": 10, "flip_p": 0.5, "erase_p": 0.0},
-    },
-    "ide_rgbm": {
-        "description": "ID-loss baseline with the mask as a 4th input channel (MPM-LTL row 2)",
-        "model": {"name": "ide_rgbm", "kwargs": {}},
-        "losses": [{"name": "id", "weight": 1.0}],
-        "sampler": {"name": "pk"},
-        "recipe": "ide",
-        "data": {"dataset": "synth", "domain": "market", "masks": "required", "use_mask": True},
-        "groups": GROUPS_DEFAULT,
-        "eval": {"protocols": ["sq", "mq"], "metric": "euclidean", "flip": False},
-        "augment": {"padding": 10, "flip_p": 0.5, "erase_p": 0.0},
-    },
+#: every key of ``data`` (so rows can override any of them; see reidlib.engine.data_spec)
+DATA_DEFAULT: dict[str, Any] = {
+    "dataset": "synth", "domain": "market", "synth_seed": 0, "root": None, "kwargs": {},
+    "masks": "true", "mask_iou": 1.0, "mask_kinds": None, "segmenter": "reidlib_fcn",
+    "mask_recipe": "mpm_ltl", "needs_mask": True, "use_mask": True,
 }
+EVAL_DEFAULT: dict[str, Any] = {
+    "protocols": ["sq", "mq"], "metric": "euclidean", "extra_metrics": [], "flip": False,
+    "rerank": {"k1": 20, "k2": 6, "lambda_value": 0.3},
+}
+AUGMENT_DEFAULT = {"padding": 10, "flip_p": 0.5, "erase_p": 0.0}
+NO_MINER = {"name": "none", "kwargs": {}}
+
+
+def _exp(description: str, model: str, kwargs: dict, losses: list, sampler: str, recipe: str,
+         groups: str, miner: dict | None = None, data: dict | None = None, eval: dict | None = None,
+         augment: dict | None = None) -> dict[str, Any]:
+    return {"description": description, "model": {"name": model, "kwargs": kwargs}, "losses": losses,
+            "sampler": {"name": sampler, "kwargs": {}}, "miner": miner or dict(NO_MINER), "recipe": recipe,
+            "data": {**DATA_DEFAULT, **(data or {})}, "groups": GROUPS[groups],
+            "eval": {**EVAL_DEFAULT, **(eval or {})}, "augment": {**AUGMENT_DEFAULT, **(augment or {})}}
+
+
+#: experiment name -> plain-data definition (one base entry per model family; the study's
+#: rows are overrides of these, see reidlib.engine.rows.ROWS)
+EXPERIMENTS: dict[str, dict[str, Any]] = {
+    "ide": _exp("IDE baseline (ID loss, global feature); model.name picks the input kind: ide_rgb, "
+                "ide_rgbm, ide_mask_bilinear, ide_mask_pool, ide_masked_rgb, ide_mask_only",
+                "ide_rgb", {}, [{"name": "id", "weight": 1.0}], "pk", "ide", "ide",
+                data={"needs_mask": False}),
+    "mpm_ltl": _exp("full MPM-LTL (Table 1 row 7): mask pooling (threshold 0.4, the paper's best on "
+                    "Market), 6 parts, ID loss (eq. 3-4) + local-level triplet (eq. 2, margin 0.5) on "
+                    "mask-guided TriHard triplets (algorithm 1), three-stage recipe (sec. IV-B); "
+                    "uneven='adaptive' equals exact stripes when k divides the map and lets the "
+                    "smoke size (4x2 map) run",
+                    "mpm", {"parts": 6, "threshold": 0.4, "uneven": "adaptive"},
+                    [{"name": "id", "weight": 1.0, "kwargs": {"parts": "mean"}},
+                     {"name": "local_triplet", "weight": 1.0, "kwargs": {"margin": 0.5}}],
+                    "triplet", "mpm_ltl", "mpm",
+                    miner={"name": "trihard", "kwargs": {"num_far": 10, "num_mask": 5}},
+                    eval={"protocols": ["sq", "mq", "sq+rr", "mq+rr"]}),
+    "mscan": _exp("MSCAN-body trained from scratch with the ID loss (MGCAM's base; input_kind rgb / "
+                  "mask / masked_rgb / rgbm, MGCAM Table 2); evaluated with Euclidean, KISSME, XQDA, RR",
+                  "mscan", {"input_kind": "rgbm"}, [{"name": "id", "weight": 1.0}], "pk", "mgcam", "mscan",
+                  eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]}),
+    "mgcam": _exp("MGCAM (eq. 8): ID on the three streams (summed) + attention MSE (eq. 5, beta 0.1) + "
+                  "region triplet (eq. 6, alpha 0.01); Siamese (eq. 7, lambda 0.01) in phase 2",
+                  "mgcam", {"input_kind": "rgbm"},
+                  [{"name": "id", "weight": 1.0, "kwargs": {"parts": "sum"}},
+                   {"name": "attention_mse", "weight": 0.1},
+                   {"name": "region_triplet", "weight": 0.01, "kwargs": {"margin": 10.0}},
+                   {"name": "siamese", "weight": 0.01, "kwargs": {"margin": 10.0}}],
+                  "siamese", "mgcam", "mgcam",
+                  eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]}),
+    "maskreid": _exp("MaskReID-MF: original + masked image, skipped fusing layer; softmax pre-training "
+                     "then the ranking loss (eq. 5, alpha 0.15, lambda 2) on 1 x P + N batches",
+                     "maskreid_mf", {},
+                     [{"name": "id", "weight": 1.0}, {"name": "ranking", "weight": 1.0,
+                                                      "kwargs": {"alpha": 0.15, "lam": 2.0}}],
+                     "maskreid", "maskreid", "maskreid",
+                     eval={"protocols": ["sq", "mq", "sq+rr", "mq+rr"]}),
+    "semparts": _exp("SemParts, source-only supervised version: ID loss on global + head/upper/lower "
+                     "(eq. 3-4, summed) + part-classifier segmentation loss; Adam 3e-4; crop, flip, "
+                     "random erasing", "semparts", {},
+                     [{"name": "id", "weight": 1.0, "kwargs": {"parts": "sum"}},
+                      {"name": "part_seg", "weight": 1.0}], "pk", "semparts", "semparts",
+                     data={"needs_mask": False, "use_mask": False}, augment={"erase_p": 0.5}),
+}
+EXPERIMENTS["ide_rgb"] = {**copy.deepcopy(EXPERIMENTS["ide"]), "description": "alias: ide with model ide_rgb"}
+EXPERIMENTS["ide_rgbm"] = {**copy.deepcopy(EXPERIMENTS["ide"]), "description": "alias: ide with model ide_rgbm",
+                           "model": {"name": "ide_rgbm", "kwargs": {}}}
+EXPERIMENTS["ide_rgbm"]["data"]["needs_mask"] = True
 
 
 def get_recipe(name: str, **overrides: Any) -> Recipe:

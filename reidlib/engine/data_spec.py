@@ -1,0 +1,152 @@
+"""Data spec -> image datasets: which data set, which masks (true, degraded, extracted).
+
+``cfg["data"]`` (plain data)::
+
+    dataset      "synth" (SynthReID, ``profile.data_preset``) or a real name of
+                 ``reidlib.data.readers.DATASETS`` (market1501, dukemtmcreid, cuhk03, mars,
+                 cuhk01, viper) read with ``build_dataset(name, root, **kwargs)``
+    domain       synth only: "market" | "duke";  synth_seed: the generator seed (0)
+    root         real only: the folder (default ``data_root()/<DEFAULT_FOLDERS[name]>``)
+    kwargs       real only: reader kwargs, e.g. {"split": "485/486"} for CUHK01
+    masks        "true" (the data set's mirror masks), "degraded" (true masks degraded to
+                 ``mask_iou`` by :func:`reidlib.masks.degrade.degrade_mask`), "extracted"
+                 (a segmenter run on the images: ``segmenter`` name of
+                 ``reidlib.masks.SEGMENTERS`` or of :data:`MASK_SOURCES`), or "none"
+    mask_iou     target IoU for "degraded" (0 < iou <= 1);  mask_kinds: degradations mixed
+    segmenter    for "extracted" (default "reidlib_fcn"); mask_recipe: "mpm_ltl" | "fcn" ...
+    needs_mask   the model cannot run without a mask: records without one are an error
+
+Degraded and extracted masks are computed once per (image, size, setting) and cached in
+memory for the process (``_MASK_CACHE``); degradation is deterministic per image (its rng
+is seeded from the image path, not from the run seed, so every run sees the same masks).
+They need the decode-once image cache (``profile.cache_images=true``).
+Shapes: masks are uint8 ``[N,1,H,W]`` in {0, 1} at the profile's image size.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import torch
+
+MASK_SOURCES_KINDS = ("true", "degraded", "extracted", "none")
+#: extra mask extractors: name -> factory() -> fn(list of uint8 [H,W,3]) -> list of [H,W] masks
+MASK_SOURCES: dict[str, Callable[[], Callable[[list[np.ndarray]], list[np.ndarray]]]] = {}
+_MASK_CACHE: dict[tuple, np.ndarray] = {}
+
+
+@dataclass
+class DataBundle:
+    """Image datasets of one run: train (relabelled pids), query, gallery, optional multi-query."""
+
+    train: Any
+    query: Any
+    gallery: Any
+    multiquery: Any | None
+    num_classes: int
+    source: Any  # the ReIDDataset (records)
+
+
+def read_records(data: Mapping[str, Any], preset: str) -> Any:
+    """The :class:`~reidlib.data.base.ReIDDataset` of ``data`` (synth or a real reader)."""
+    if data["dataset"] == "synth":
+        from reidlib.data.market import read_market1501
+        from reidlib.data.synth import ensure_synth
+
+        return read_market1501(ensure_synth(preset, data.get("domain", "market"), seed=int(data.get("synth_seed", 0))))
+    from reidlib.data.readers import DATASETS, build_dataset
+
+    if str(data["dataset"]).lower() not in DATASETS:
+        raise KeyError(f"unknown dataset {data['dataset']!r}; valid: synth, {', '.join(sorted(DATASETS))}")
+    return build_dataset(data["dataset"], data.get("root"), **dict(data.get("kwargs", {}) or {}))
+
+
+def _degrade(masks: torch.Tensor, records: list, data: Mapping[str, Any]) -> torch.Tensor:
+    from reidlib.masks.degrade import KINDS, degrade_mask
+
+    iou = float(data.get("mask_iou", 0.7))
+    if not 0.0 < iou <= 1.0:
+        raise ValueError(f"data.mask_iou must be in (0, 1], got {iou}")
+    kinds = tuple(data.get("mask_kinds") or KINDS)
+    out = masks.clone()
+    for i, rec in enumerate(records):
+        key = ("degraded", rec["path"], tuple(masks.shape[-2:]), iou, kinds)
+        if key not in _MASK_CACHE:
+            rng = np.random.default_rng([zlib.crc32(str(rec["path"]).encode()), int(iou * 1000)])
+            _MASK_CACHE[key] = degrade_mask(masks[i, 0].numpy(), iou, rng, kinds=kinds).astype(np.uint8)
+        out[i, 0] = torch.from_numpy(_MASK_CACHE[key])
+    return out
+
+
+def _extractor(name: str, recipe: str) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+    if name in MASK_SOURCES:
+        return MASK_SOURCES[name]()
+    try:
+        from reidlib.masks import SEGMENTERS, build_segmenter, extract_masks
+    except ImportError as exc:  # pragma: no cover - reidlib.masks is optional
+        raise ImportError(f"data.masks='extracted' needs reidlib.masks ({exc}); or register an "
+                          "extractor in reidlib.engine.data_spec.MASK_SOURCES") from exc
+    if name not in SEGMENTERS:
+        raise KeyError(f"unknown segmenter {name!r}; valid: {', '.join(sorted({*SEGMENTERS, *MASK_SOURCES}))}")
+    seg = build_segmenter(name)
+    return lambda images: extract_masks(images, seg, recipe)
+
+
+def _extract(images: torch.Tensor, records: list, data: Mapping[str, Any]) -> torch.Tensor:
+    name, recipe = data.get("segmenter", "reidlib_fcn"), data.get("mask_recipe", "mpm_ltl")
+    size = tuple(images.shape[-2:])
+    keys = [("extracted", r["path"], size, name, recipe) for r in records]
+    todo = [i for i, k in enumerate(keys) if k not in _MASK_CACHE]
+    if todo:
+        fn = _extractor(name, recipe)
+        for s in range(0, len(todo), 64):
+            idx = todo[s:s + 64]
+            outs = fn([images[i].permute(1, 2, 0).numpy() for i in idx])
+            for i, m in zip(idx, outs):
+                _MASK_CACHE[keys[i]] = (np.asarray(m) > 0).astype(np.uint8)
+    return torch.stack([torch.from_numpy(_MASK_CACHE[k]) for k in keys])[:, None]
+
+
+def apply_mask_source(ds: Any, data: Mapping[str, Any]) -> Any:
+    """Replace the cached masks of an ImageDataset by degraded or extracted ones (in place)."""
+    kind = data.get("masks", "true")
+    if kind in ("true", "none"):
+        return ds
+    if ds._cache is None:
+        raise ValueError(f"data.masks={kind!r} needs the image cache: set profile.cache_images=true")
+    if kind == "degraded":
+        ds._cache["mask"] = _degrade(ds._cache["mask"], ds.records, data)
+    else:
+        ds._cache["mask"] = _extract(ds._cache["image"], ds.records, data)
+        ds.has_mask = True
+    return ds
+
+
+def build_data(data: Mapping[str, Any], profile: Mapping[str, Any]) -> DataBundle:
+    """Read the records and build the cached ImageDatasets of ``data`` at ``profile``'s size."""
+    from reidlib.data.base import relabel
+    from reidlib.data.image_dataset import ImageDataset
+
+    kind = data.get("masks", "true")
+    if kind not in MASK_SOURCES_KINDS:
+        raise ValueError(f"unknown data.masks {kind!r}; valid: {', '.join(MASK_SOURCES_KINDS)}")
+    ds = read_records(data, profile["data_preset"])
+    if kind == "none":
+        mode = "none"
+    elif kind == "degraded" or (kind == "true" and data.get("needs_mask", False)):
+        mode = "required"
+    else:
+        mode = "optional"
+    mk = dict(size=tuple(profile["image_size"]), masks=mode, cache=bool(profile["cache_images"]))
+    lm = relabel(ds.train)
+    train = apply_mask_source(ImageDataset(ds.train, label_map=lm, **mk), data)
+    query = apply_mask_source(ImageDataset(ds.query, **mk), data)
+    gallery = apply_mask_source(ImageDataset(ds.gallery, **mk), data)
+    mq_records = ds.extra.get("multiquery") or []
+    mq = apply_mask_source(ImageDataset(mq_records, **mk), data) if mq_records else None
+    if data.get("needs_mask", False) and kind != "none" and not train.has_mask:
+        raise FileNotFoundError(f"data set {data['dataset']!r} has no masks and this model needs them: set "
+                                "data.masks='extracted' (a segmenter) or run `python -m reidlib masks` first")
+    return DataBundle(train, query, gallery, mq, len(lm), ds)

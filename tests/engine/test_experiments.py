@@ -1,0 +1,156 @@
+"""Experiments wired end to end: ROWS resolve, a handful train on smoke, data specs, mining, resume."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from reidlib.engine.experiment import (build_trainer, enable_amp, resolve_config, run_experiment,
+                                       validate_config)
+from reidlib.engine.rows import ROWS, unique_runs
+
+FAST = {"profile.max_steps_per_epoch": 1, "profile.epochs": 1, "eval.protocols": ["sq"],
+        "eval.extra_metrics": []}
+
+
+def test_every_row_resolves_to_a_valid_config():
+    n = 0
+    for eid, rows in ROWS.items():
+        for label, (exp, ov) in rows.items():
+            cfg = resolve_config(exp, "smoke", ov, 0)
+            validate_config(cfg)
+            n += 1
+    assert n == sum(len(r) for r in ROWS.values()) and len(unique_runs()) < n  # shared runs
+    e2 = ROWS["E2"]
+    exp7, ov7 = e2["(7) + TriHard (full MPM-LTL)"]
+    assert resolve_config(exp7, "smoke", ov7)["miner"]["name"] == "trihard"
+    exp18, ov18 = ROWS["E4"]["k = 18"]
+    assert resolve_config(exp18, "smoke", ov18)["model"]["kwargs"] == {"parts": 18, "threshold": 0.4, "uneven": "adaptive"}
+
+
+def test_overrides_order_and_errors():
+    c = resolve_config("maskreid", "smoke", {"recipe.stages.1.loss_weights.id": 1.0, "profile.epochs": 4})
+    assert c["recipe"]["stages"][1]["loss_weights"]["id"] == 1.0
+    assert sum(s["epochs"] for s in c["recipe"]["stages"]) == 4
+    with pytest.raises(ValueError, match="no loss term with weight > 0"):
+        validate_config(resolve_config("maskreid", "smoke", {"losses": [{"name": "id"}]}))
+    with pytest.raises(ValueError, match="bank miners need sampler 'triplet'"):
+        validate_config(resolve_config("mpm_ltl", "smoke", {"miner.name": "random", "sampler.name": "pk"}))
+    with pytest.raises(KeyError, match="unknown model 'nope'"):
+        validate_config(resolve_config("ide", "smoke", {"model.name": "nope"}))
+
+
+@pytest.mark.parametrize("eid,label", [("E6", "softmax"), ("E9", "MGCAM + Siamese"), ("E8", "base (DGD)"),
+                                       ("masks", "degraded IoU 0.7")])
+def test_a_handful_of_rows_train_on_smoke(tmp_path, eid, label):
+    exp, ov = ROWS[eid][label]
+    m = run_experiment(exp, "smoke", {**ov, **FAST}, seed=0, runs_root=tmp_path, quiet=True)
+    assert 0 <= m["sq"]["mAP"] <= 100 and np.isfinite(m["loss"])
+    again = run_experiment(exp, "smoke", {**ov, **FAST}, seed=0, runs_root=tmp_path, quiet=True)
+    assert again == m  # the finished run is reused
+
+
+def test_semparts_and_metric_learning_protocols(tmp_path):
+    ov = {**FAST, "eval.protocols": ["sq", "mq", "sq+rr"], "eval.extra_metrics": ["xqda"]}
+    m = run_experiment("semparts", "smoke", ov, seed=0, runs_root=tmp_path, quiet=True)
+    assert {"sq", "mq", "sq+rr", "sq@xqda", "mq@xqda", "sq+rr@xqda"} <= set(m)
+    assert m["mq"] != m["sq"]  # multi-query pools the gt_bbox images, not the single query
+
+
+def test_trihard_remining_feeds_the_sampler():
+    from reidlib.engine.features import extract_features
+    from reidlib.engine.sampling import StagedTripletSampler, TripletMiningHook, downsample_masks
+    from reidlib.miners import mask_guided_trihard
+
+    cfg = resolve_config("mpm_ltl", "smoke", {"profile.max_steps_per_epoch": 2}, 0)
+    t = build_trainer(cfg, run=False, quiet=True)
+    s, hook = t.sampler, next(h for h in t.hooks if isinstance(h, TripletMiningHook))
+    assert isinstance(s, StagedTripletSampler)
+    hook.on_epoch_start(t, 0)  # stage 1: triplet term off -> PK batches
+    assert s.layout == "pk" and t.dataset.get_batch(next(iter(s)))["layout"] == "pk"
+    last = t.recipe.epochs - 1
+    hook.on_epoch_start(t, last)
+    ds = t.dataset.dataset
+    f = extract_features(t.model, ds, transform=hook.transform)
+    want = mask_guided_trihard(f, ds.pids, ds.camids, downsample_masks(ds._cache["mask"], len(ds), ds.size, 16))
+    got = s.triplet.triplets
+    assert s.layout == "triplet" and s.mined_epoch == last
+    assert np.array_equal(got, torch.stack(want, 1).numpy())
+    batch = next(iter(s))
+    b = len(batch) // 3
+    rows = {tuple(r) for r in got.tolist()}
+    assert all((batch[i], batch[b + i], batch[2 * b + i]) in rows for i in range(b))
+    assert t.dataset.get_batch(batch)["layout"] == "triplet"
+
+
+def test_resume_through_the_mining_stage_is_exact(tmp_path):
+    from reidlib.engine.hooks import StopAt
+    from reidlib.engine.runs import open_run
+
+    ov = {"profile.max_steps_per_epoch": 2, "profile.epochs": 1, "eval.protocols": ["sq"],
+          "profile.checkpoint_every": 1}  # a checkpoint mid triplet epoch: triplets restored, not re-mined
+    full = run_experiment("mpm_ltl", "smoke", ov, seed=1, runs_root=tmp_path / "a", quiet=True)
+    cfg = resolve_config("mpm_ltl", "smoke", ov, 1)
+    t = build_trainer(cfg, tmp_path / "b", quiet=True)
+    t.hooks.append(StopAt(t.recipe.epochs * t.steps_per_epoch - 1))  # mid triplet stage
+    with pytest.raises(KeyboardInterrupt):
+        t.fit()
+    assert open_run(tmp_path / "b", "mpm_ltl", cfg).state == "resumable"
+    resumed = build_trainer(cfg, tmp_path / "b", quiet=True).fit()
+    assert resumed == full
+
+
+def test_cuhk01_real_data_builds_and_trains(cuhk01_root, tmp_path):
+    ov = {**FAST, "data.dataset": "cuhk01", "data.root": str(cuhk01_root), "data.kwargs": {"split": "485/486"},
+          "data.masks": "none", "data.needs_mask": False, "data.use_mask": False}
+    cfg = resolve_config("ide", "smoke", ov, 0)
+    t = build_trainer(cfg, tmp_path, quiet=True)
+    assert len(set(t.dataset.pids.tolist())) == 485 and len(t.dataset) == 485 * 4
+    m = t.fit()
+    assert 0 <= m["sq"]["rank1"] <= 100
+
+
+def test_degraded_masks_reach_the_target_iou_deterministically():
+    from reidlib.engine.data_spec import build_data
+    from reidlib.engine.profiles import get_profile
+    from reidlib.masks.degrade import mask_iou
+
+    prof = get_profile("smoke").to_dict()
+    base = resolve_config("mpm_ltl", "smoke", {}, 0)["data"]
+    true = build_data(base, prof).train._cache["mask"]
+    deg = build_data({**base, "masks": "degraded", "mask_iou": 0.7}, prof).train._cache["mask"]
+    again = build_data({**base, "masks": "degraded", "mask_iou": 0.7}, prof).train._cache["mask"]
+    assert torch.equal(deg, again)
+    ious = [mask_iou(true[i, 0].numpy(), deg[i, 0].numpy()) for i in range(len(true)) if true[i].any()]
+    assert abs(float(np.mean(ious)) - 0.7) < 0.03
+
+
+def test_extracted_masks_use_a_pluggable_extractor():
+    from reidlib.engine import data_spec
+    from reidlib.engine.profiles import get_profile
+
+    data_spec.MASK_SOURCES["upper_half"] = lambda: (lambda ims: [np.vstack([np.ones((im.shape[0] // 2, im.shape[1])),
+                                                                            np.zeros((im.shape[0] - im.shape[0] // 2,
+                                                                                      im.shape[1]))])
+                                                                 for im in ims])
+    try:
+        base = resolve_config("mpm_ltl", "smoke", {"data.masks": "extracted", "data.segmenter": "upper_half"})["data"]
+        m = data_spec.build_data(base, get_profile("smoke").to_dict()).query._cache["mask"]
+        assert m[:, :, :32].all() and not m[:, :, 32:].any()  # smoke height 64
+    finally:
+        del data_spec.MASK_SOURCES["upper_half"]
+
+
+def test_bf16_autocast_returns_fp32_close_to_fp32():
+    from reidlib.models import build_model
+
+    torch.manual_seed(0)
+    ref = build_model("mpm", 5, "small").eval()
+    amp = build_model("mpm", 5, "small").eval()
+    amp.load_state_dict(ref.state_dict())
+    enable_amp(amp)
+    x, m = torch.randn(2, 3, 96, 32), (torch.rand(2, 1, 96, 32) > 0.5).float()
+    with torch.no_grad():
+        a, b = ref(x, m)["features"], amp(x, m)["features"]
+    assert b.dtype == torch.float32 and set(amp.state_dict()) == set(ref.state_dict())
+    assert torch.allclose(a, b, atol=0.1 * float(a.abs().max()) + 1e-3)
