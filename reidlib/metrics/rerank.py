@@ -185,6 +185,7 @@ def k_reciprocal_rerank(q_g_dist: Any, q_q_dist: Any, g_g_dist: Any, k1: int = 2
             e = min(s + chunk_size, hi)
             blk = t_rows(s, e)
             colmax[s:e] = blk.max(axis=1)
+            colmax[s:e][colmax[s:e] <= 0] = 1.0  # an all-zero column stays 0 (the published code gives NaN)
             blk /= colmax[s:e, None]
             R[s:e] = stable_topk(blk, K)
 

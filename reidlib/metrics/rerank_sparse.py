@@ -117,6 +117,7 @@ def k_reciprocal_rerank_features(qf: Any, gf: Any, k1: int = 20, k2: int = 6,
         e = min(s + chunk_size, N)
         blk = np.square(compute_distance(X[s:e], X, metric)).astype(np.float32, copy=False)
         colmax[s:e] = blk.max(axis=1)
+        colmax[s:e][colmax[s:e] <= 0] = 1.0  # an all-zero column stays 0 (the published code gives NaN)
         blk /= colmax[s:e, None]
         R[s:e] = stable_topk(blk, K)
         del blk

@@ -84,7 +84,7 @@ def column_verdicts(tidy: pd.DataFrame, rows: Sequence[str], claims: Sequence[tu
         sub = tidy[tidy["row"] == r]
         for better, worse in claims:
             verdict, mean, se = paired_verdict(sub[better], sub[worse], z)
-            lines.append({"row": r, "paper claims": f"{better} > {worse}", "seeds": len(sub),
+            lines.append({"paper claims": f"{r}: {better} > {worse}", "seeds": len(sub),
                           "diff (pts)": round(100 * mean, 2),
                           "se (pts)": None if math.isnan(se) else round(100 * se, 2), "verdict": verdict})
     return pd.DataFrame(lines)
@@ -127,6 +127,22 @@ def grid_labels(alphas: Sequence[float], lambdas: Sequence[float],
     if not alphas or not lambdas:
         raise ValueError(f"the grid needs at least one alpha and one lambda, got {alphas} x {lambdas}")
     return {fmt.format(a=a, lam=lam): (float(a), float(lam)) for a in alphas for lam in lambdas}
+
+
+def claims_against(keys: Mapping[str, tuple], index: int, value: float) -> list[tuple[str, str]]:
+    """Claims "each grid row beats the row with key[index] = value, other keys equal" (e.g. lambda > 0
+    vs lambda = 0 at the same alpha); a missing reference row raises, naming the grid's values."""
+    by_key = {tuple(k): lab for lab, k in keys.items()}
+    claims = []
+    for label, key in keys.items():
+        if key[index] == value:
+            continue
+        ref = tuple(value if i == index else k for i, k in enumerate(key))
+        if ref not in by_key:
+            raise KeyError(f"no reference row {ref} for {label!r}: include {value} in the grid's values "
+                           f"{sorted({k[index] for k in keys.values()})}")
+        claims.append((label, by_key[ref]))
+    return claims
 
 
 def select_rows(rows: Mapping[str, Any], labels: Sequence[str]) -> dict[str, Any]:

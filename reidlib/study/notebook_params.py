@@ -65,3 +65,29 @@ class MaskQualityParams(ExperimentParams):
 
     mask_ious: list[float] = field(default_factory=lambda: [0.9, 0.7, 0.5])
     segmenters: list[str] = field(default_factory=lambda: ["reidlib_fcn"])
+
+
+@dataclass
+class FusionParams(ExperimentParams):
+    """E8: MaskReID base / M / MF (Table 1) on SynthReID, plus real CUHK01 when given.
+
+    ``cuhk01_root``   folder of CUHK01 (``<root>/campus/*.png``); ``None`` skips the column
+    ``cuhk01_split``  identities train/test (``"485/486"``, the common protocol; DGD's is ``"871/100"``)
+    ``cuhk01_masks``  CUHK01 has no masks: ``"extracted"`` runs ``segmenter`` on every image
+    ``segmenter``     the mask extractor (``reidlib.masks.SEGMENTERS``; default the shipped FCN)
+    """
+
+    cuhk01_root: Optional[str] = None
+    cuhk01_split: str = "485/486"
+    cuhk01_masks: str = "extracted"
+    segmenter: str = "reidlib_fcn"
+
+
+@dataclass
+class MaskQualitySweepParams(MaskQualityParams):
+    """E11 mask quality (issue 7): ``None`` picks the profile's default (see the notebook).
+
+    ``methods``  ``"mpm"`` (MPM-LTL mask pooling, Table 1 row 4) and/or ``"mgcam"`` (MGCAM RGB-M)
+    """
+
+    methods: Optional[list[str]] = None

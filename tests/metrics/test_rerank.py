@@ -83,3 +83,18 @@ def test_bad_inputs_raise_clear_errors():
         rerank_with_metric("manhattan", qf, gf)
     with pytest.raises(ValueError, match="topk"):
         k_reciprocal_rerank_features(qf, gf, topk=0)
+
+
+def test_all_zero_distances_give_zero_not_nan() -> None:
+    """Collapsed features (every distance 0) must not turn into NaN (published code divides by 0)."""
+    import numpy as np
+
+    from reidlib.metrics.rerank import k_reciprocal_rerank
+    from reidlib.metrics.rerank_sparse import k_reciprocal_rerank_features
+
+    q, g = np.zeros((3, 3), np.float32), np.zeros((5, 5), np.float32)
+    qg = np.zeros((3, 5), np.float32)
+    out = k_reciprocal_rerank(qg, q, g, k1=2, k2=1)
+    assert np.isfinite(out).all()
+    out2 = k_reciprocal_rerank_features(np.ones((3, 4), np.float32), np.ones((5, 4), np.float32), k1=2, k2=1)
+    assert np.isfinite(out2).all()

@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from reidlib.study.claims import (add_keys, best_value_verdict, column_verdicts, grid_labels, paper_grid,
+from reidlib.study.claims import (add_keys, best_value_verdict, claims_against, column_verdicts, grid_labels, paper_grid,
                                   paper_grid_frame, select_rows, substitute_protocols, verdicts_over_metrics,
                                   widen)
 
@@ -20,7 +20,9 @@ def _tidy() -> pd.DataFrame:
 
 
 def test_substitute_protocols_reads_rr_for_one_row_only() -> None:
-    t = _tidy()
+    with pytest.raises(KeyError, match="sq\\+rr/rank1"):  # no source column for sq/rank1
+        substitute_protocols(_tidy(), "b", {"sq": "sq+rr"})
+    t = _tidy().drop(columns=["sq/rank1"])
     out = substitute_protocols(t, "b", {"sq": "sq+rr"})
     assert out.loc[out["row"] == "b", "sq/mAP"].tolist() == [0.60, 0.61, 0.62]
     assert out.loc[out["row"] == "a", "sq/mAP"].tolist() == [0.50, 0.52, 0.51]
@@ -48,7 +50,7 @@ def test_column_verdicts_against_hand_computed_paired_stats() -> None:
     assert v.loc[0, "diff (pts)"] == pytest.approx(round(100 * mean, 2))
     assert v.loc[0, "se (pts)"] == pytest.approx(round(100 * sd / math.sqrt(3), 2))
     assert v["verdict"].tolist() == ["holds", "reversed"]
-    assert v["row"].tolist() == ["a", "c"]
+    assert v["paper claims"].tolist() == ["a: sq+rr/mAP > sq/mAP", "c: sq+rr/mAP > sq/mAP"]
 
 
 def test_best_value_verdict_cases() -> None:
@@ -97,3 +99,11 @@ def test_widen_prefixes_metrics_per_data_set() -> None:
     assert (m["synth:sq/rank1"], m["cuhk01:sq/rank1"]) == (0.5, 0.3)
     assert math.isnan(w[w["row"] == "b"].iloc[0]["cuhk01:sq/rank1"])
     assert "synth:run_dir" not in w.columns
+
+
+def test_claims_against_reference_value() -> None:
+    keys = grid_labels([0.1, 0.15], [0, 2])
+    assert claims_against(keys, 1, 0.0) == [("alpha 0.1, lambda 2", "alpha 0.1, lambda 0"),
+                                             ("alpha 0.15, lambda 2", "alpha 0.15, lambda 0")]
+    with pytest.raises(KeyError, match="include 0"):
+        claims_against(grid_labels([0.1], [1, 2]), 1, 0.0)
