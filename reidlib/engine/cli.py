@@ -74,28 +74,16 @@ def train_cmd(args: argparse.Namespace) -> int:
 def evaluate_cmd(args: argparse.Namespace) -> int:
     from .checkpoint import load_checkpoint
     from .experiment import build_trainer
-    from .features import evaluate_model
     from .runs import load_run, write_json
 
     run = load_run(args.run_dir)
     t = build_trainer(run.config, runs_root=run.dir.parent.parent, quiet=True)
     ckpt = run.best if args.checkpoint == "best" and run.best.is_file() else run.last
     t.model.load_state_dict(load_checkpoint(ckpt)["model"])
-    ev = dict(run.config["eval"])
-    protocols = tuple(ev.get("protocols", ["sq"]))
-    kw: dict[str, Any] = {}
-    if args.rerank:
-        from reidlib.metrics.rerank import rerank_with_metric
-
-        protocols += tuple(f"{p}+rr" for p in protocols)
-        kw["rerank"] = lambda qf, gf: rerank_with_metric(ev.get("metric", "euclidean"), qf, gf)
-    from reidlib.data.transforms import build_transforms
-
-    query, gallery = t.evaluator.query, t.evaluator.gallery
-
-    res = evaluate_model(t.model, query, gallery, build_transforms(t.dataset.size, train=False),
-                         protocols=protocols, flip=bool(ev.get("flip", False)),
-                         use_mask=t.use_mask, metric=ev.get("metric", "euclidean"), **kw)
+    protocols = tuple(run.config["eval"].get("protocols", ["sq"]))
+    if args.rerank:  # k-reciprocal re-ranking of every protocol, under the run's metric
+        protocols += tuple(f"{p}+rr" for p in protocols if "+rr" not in p and f"{p}+rr" not in protocols)
+    res = t.evaluator(t.model, protocols=protocols)
     write_json(run.dir / f"eval_{args.checkpoint}{'_rr' if args.rerank else ''}.json", res)
     print(json.dumps(res, indent=2))
     return 0

@@ -195,8 +195,9 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
         hooks.append(TripletMiningHook(sampler, bundle.train, cfg["miner"], ev_tf, use_mask, seed))
     fitted = [m for m in [ev.get("metric", "euclidean"), *ev.get("extra_metrics", [])] if m in ("xqda", "kissme")]
 
-    def evaluator(m: torch.nn.Module) -> dict:
-        return evaluate_model(m, bundle.query, bundle.gallery, ev_tf, protocols=tuple(ev.get("protocols", ["sq"])),
+    def evaluator(m: torch.nn.Module, protocols: tuple[str, ...] | None = None) -> dict:
+        protocols = tuple(protocols or ev.get("protocols", ["sq"]))
+        return evaluate_model(m, bundle.query, bundle.gallery, ev_tf, protocols=protocols,
                               flip=bool(ev.get("flip", False)), use_mask=use_mask,
                               metric=ev.get("metric", "euclidean"), extra_metrics=tuple(ev.get("extra_metrics", [])),
                               multiquery=bundle.multiquery, train=bundle.train if fitted else None,
