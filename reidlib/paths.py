@@ -34,3 +34,14 @@ def cache_dir() -> Path:
 
 def notebooks_dir() -> Path:
     return project_root() / "notebooks"
+
+
+def shared_data_dir() -> Path | None:
+    """The folder of development data (``$REIDLIB_SHARED_DATA`` or ``<project>/../shared/data``), if any.
+
+    Only this project's development machines have it (CUHK01, Penn-Fudan); users
+    pass their own roots instead.
+    """
+    env = os.environ.get("REIDLIB_SHARED_DATA")
+    p = Path(env) if env else project_root().parent / "shared" / "data"
+    return p if p.is_dir() else None

@@ -91,3 +91,34 @@ class MaskQualitySweepParams(MaskQualityParams):
     """
 
     methods: Optional[list[str]] = None
+
+
+@dataclass
+class SynthReIDParams:
+    """00_synthreid (issue 3): SynthReID's samples and difficulty table.
+
+    ``profile``    picks the SynthReID preset (``profile.data_preset``) and the CNN's scale
+    ``seeds``      ``None`` = the profile's seeds (CNN rows; the histogram is deterministic)
+    ``domains``    SynthReID domain styles of the samples, chance and histogram: ``"market"``, ``"duke"``
+    ``cnn_domains`` domain styles the CNN rows train on (a subset of ``domains``)
+    ``kinds``      CNN input kinds: ``"rgb"``, ``"masked_rgb"``, ``"rgbm"``
+    ``overrides``  engine overrides of every CNN row (``{"profile.epochs": 3}``)
+    """
+
+    profile: str = "smoke"
+    seeds: Optional[list[int]] = None
+    domains: list[str] = field(default_factory=lambda: ["market", "duke"])
+    cnn_domains: list[str] = field(default_factory=lambda: ["market"])
+    kinds: list[str] = field(default_factory=lambda: ["rgb", "masked_rgb", "rgbm"])
+    overrides: dict = field(default_factory=dict)
+
+
+@dataclass
+class MaskExtractionParams:
+    """``masks`` notebook (issue 7): segmenters and recipes scored against ground truth."""
+
+    profile: str = "smoke"
+    segmenters: list[str] = field(default_factory=lambda: ["reidlib_fcn"])
+    recipes: list[str] = field(default_factory=lambda: ["fcn", "mpm_ltl"])
+    synth_limit: int = 60
+    pennfudan_root: Optional[str] = None
