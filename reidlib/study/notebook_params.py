@@ -85,7 +85,7 @@ class FusionParams(ExperimentParams):
 
 @dataclass
 class MaskQualitySweepParams(MaskQualityParams):
-    """E11 mask quality (issue 7): ``None`` picks the profile's default (see the notebook).
+    """E12 mask quality (issue 7): ``None`` picks the profile's default (see the notebook).
 
     ``methods``  ``"mpm"`` (MPM-LTL mask pooling, Table 1 row 4) and/or ``"mgcam"`` (MGCAM RGB-M)
     """

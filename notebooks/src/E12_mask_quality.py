@@ -1,5 +1,5 @@
 # %% [markdown]
-# # E11 — how much do mask-guided models lose as the masks get worse? (issue 7)
+# # E12 — how much do mask-guided models lose as the masks get worse? (issue 7; our own experiment, not in the papers)
 #
 # **Question.** None of the papers measured it: MPM-LTL, MaskReID and MGCAM all
 # assume good person masks, but real re-ID data sets ship none, so a user makes them
@@ -73,9 +73,9 @@ verdict = mask_quality_sentence(verdicts)
 print(verdict)
 
 # %%
-fig = mask_quality_curve(tidy, "sq/mAP", title=f"E11 mask quality ({params.profile})")
-name = f"E11_mask_quality_{params.profile}"
+fig = mask_quality_curve(tidy, "sq/mAP", title=f"E12 mask quality ({params.profile})")
+name = f"E12_mask_quality_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("E11_mask_quality", params.profile, "E11 — mask quality: true, degraded, extracted masks",
+_ = write_result("E12_mask_quality", params.profile, "E12 — mask quality: true, degraded, extracted masks",
                  table, claim="(Not a paper claim.) Mask-guided models lose accuracy as mask IoU falls; "
                  "where do they fall to the RGB baseline?", verdict=verdict, figures=[name], tidy=tidy)
