@@ -21,7 +21,7 @@ _before = set(globals())
 profile = "smoke"   # smoke | quick | cpu | paper: the SynthReID preset and the CNN's scale
 seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
 domains = ["market", "duke"]             # SynthReID domain styles (samples, chance, histogram)
-cnn_domains = ["market"]                 # domain styles the CNN trains on (duke: needs the engine to read 8 cameras)
+cnn_domains = ["market", "duke"]       # domain styles the CNN trains on
 kinds = ["rgb", "masked_rgb", "rgbm"]    # CNN input kinds
 overrides = {}      # engine overrides for every CNN row, e.g. {"profile.epochs": 4}
 

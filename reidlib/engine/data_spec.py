@@ -52,10 +52,10 @@ class DataBundle:
 def read_records(data: Mapping[str, Any], preset: str) -> Any:
     """The :class:`~reidlib.data.base.ReIDDataset` of ``data`` (synth or a real reader)."""
     if data["dataset"] == "synth":
-        from reidlib.data.market import read_market1501
         from reidlib.data.synth import ensure_synth
+        from reidlib.data.synthreid import read_synthreid
 
-        return read_market1501(ensure_synth(preset, data.get("domain", "market"), seed=int(data.get("synth_seed", 0))))
+        return read_synthreid(ensure_synth(preset, data.get("domain", "market"), seed=int(data.get("synth_seed", 0))))
     from reidlib.data.readers import DATASETS, build_dataset
 
     if str(data["dataset"]).lower() not in DATASETS:

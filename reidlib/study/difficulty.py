@@ -63,7 +63,8 @@ def histogram_results(datasets: Mapping[str, ReIDDataset], evaluate: Callable[..
     """The histogram baseline on the full and the masked image per domain (no seeds: it is deterministic).
 
     ``datasets`` maps a domain to its data set; ``evaluate`` defaults to
-    :func:`reidlib.study.baselines.evaluate_histogram` (returns percent).
+    :func:`reidlib.study.baselines.evaluate_histogram` (returns fractions in [0, 1], like
+    :func:`reidlib.metrics.evaluate_rank`).
     """
     if evaluate is None:
         from reidlib.study.baselines import evaluate_histogram as evaluate
@@ -72,7 +73,7 @@ def histogram_results(datasets: Mapping[str, ReIDDataset], evaluate: Callable[..
         for name, use_mask in (("histogram full image", False), ("histogram masked", True)):
             res = evaluate(ds, use_mask=use_mask)
             lines.append({"row": _label(name, domain), "domain": domain, "seed": 0,
-                          "sq/rank1": float(res["rank1"]) / 100.0, "sq/mAP": float(res["mAP"]) / 100.0})
+                          "sq/rank1": float(res["rank1"]), "sq/mAP": float(res["mAP"])})
     return pd.DataFrame(lines)
 
 

@@ -108,7 +108,7 @@ class SynthReIDParams:
     profile: str = "smoke"
     seeds: Optional[list[int]] = None
     domains: list[str] = field(default_factory=lambda: ["market", "duke"])
-    cnn_domains: list[str] = field(default_factory=lambda: ["market"])
+    cnn_domains: list[str] = field(default_factory=lambda: ["market", "duke"])
     kinds: list[str] = field(default_factory=lambda: ["rgb", "masked_rgb", "rgbm"])
     overrides: dict = field(default_factory=dict)
 
@@ -122,3 +122,24 @@ class MaskExtractionParams:
     recipes: list[str] = field(default_factory=lambda: ["fcn", "mpm_ltl"])
     synth_limit: int = 60
     pennfudan_root: Optional[str] = None
+
+
+@dataclass
+class ExploreParams:
+    """explore: interactive view of one run (ipywidgets); the defaults render one static view.
+
+    ``run``         ``"<experiment>/<id>"`` under ``runs/`` (``None``: train or reuse ``experiment``)
+    ``experiment``  engine experiment trained when ``run`` is None (``reidlib.engine.recipes.EXPERIMENTS``)
+    ``profile``     its profile; ``seed`` its seed
+    ``query``       query index shown first; ``k`` gallery images shown; ``rerank`` k-reciprocal
+    ``threshold``   mask-pooling threshold of the pooled-mask panel (MPM-LTL sec. III-C), in [0, 1]
+    """
+
+    run: Optional[str] = None
+    experiment: str = "mpm_ltl"
+    profile: str = "smoke"
+    seed: int = 0
+    query: int = 0
+    k: int = 10
+    rerank: bool = False
+    threshold: float = 0.4

@@ -52,7 +52,7 @@ def test_histogram_results_uses_both_modes() -> None:
 
     def fake(ds, use_mask=False):
         seen.append((ds.name, use_mask))
-        return {"rank1": 40.0 + 10 * use_mask, "mAP": 20.0}
+        return {"rank1": 0.4 + 0.1 * use_mask, "mAP": 0.2}
     t = histogram_results({"market": _ds()}, evaluate=fake)
     assert seen == [("toy", False), ("toy", True)]
     assert t["row"].tolist() == ["histogram full image [market]", "histogram masked [market]"]

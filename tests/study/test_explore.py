@@ -58,3 +58,32 @@ def test_maps_figure_panels_and_threshold_check() -> None:
     assert len(maps_figure({"image": maps["image"]}).axes) == 1
     with pytest.raises(ValueError, match="threshold"):
         maps_figure(maps, threshold=1.5)
+
+
+def test_load_run_roundtrip_features_topk_and_maps(tmp_path) -> None:
+    from reidlib.engine.checkpoint import save_checkpoint
+    from reidlib.engine.experiment import build_trainer, resolve_config
+    from reidlib.engine.runs import write_json
+    from reidlib.study.explore import compute_features, model_maps, topk_figure
+
+    cfg = resolve_config("ide_rgbm", "smoke", None, 0)
+    trainer = build_trainer(cfg, runs_root=tmp_path, quiet=True, run=False)
+    with torch.no_grad():
+        for p in trainer.model.parameters():
+            p.add_(0.01 * torch.randn_like(p))   # weights differ from a fresh build with the same seed
+    d = tmp_path / "ide_rgbm" / "r1"
+    write_json(d / "config.json", cfg)
+    save_checkpoint(d / "checkpoints" / "best.pt", {"model": trainer.model.state_dict()})
+    run = load_run("ide_rgbm/r1", runs_root=tmp_path)
+    for (n, a), b in zip(trainer.model.state_dict().items(), run.model.state_dict().values()):
+        assert torch.equal(a, b), n
+    feats = compute_features(run)
+    assert feats.qf.shape[0] == len(run.query) and feats.dist.shape == (len(run.query), len(run.gallery))
+    i = int(np.flatnonzero([(feats.g_pids == p).any() for p in feats.q_pids])[0])
+    fig = topk_figure(run, feats, i, k=4)
+    res = rank_query(feats, i, k=4)
+    colours = [a.title.get_color() for a in fig.axes[1:]]
+    assert colours == ["green" if m else "red" for m in res["match"]]
+    maps = model_maps(run, 0)
+    assert maps["image"].ndim == 3 and set(np.unique(maps["mask"])) <= {0.0, 1.0}
+    assert "attention" not in maps
