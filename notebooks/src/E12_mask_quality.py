@@ -44,7 +44,7 @@ usable, notes = available_segmenters(params.segmenters)
 for note in notes:
     print(note)
 rows, meta = mask_quality_rows(for_profile(params.methods, params.profile, ["mpm"], ["mpm", "mgcam"]),
-                               for_profile(params.mask_ious, params.profile, [0.7], [0.9, 0.7, 0.5]),
+                               for_profile(params.mask_ious, params.profile, [0.7], [0.9, 0.7, 0.5], quick=[0.9, 0.5]),
                                usable, params.dataset, params.data_root, params.overrides)
 tidy = run_rows(rows, params.profile, params.seeds).merge(meta, on="row")
 

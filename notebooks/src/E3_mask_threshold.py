@@ -38,7 +38,8 @@ from reidlib.study.sweeps import best_verdict, for_profile, group_means, pick_ro
 from reidlib.study.verdict import summarise
 
 params = collect_params(ThresholdParams, globals(), _before)
-sweep = for_profile(params.thresholds, params.profile, [0.0, 0.4, 1.0], [i / 10 for i in range(11)])
+sweep = for_profile(params.thresholds, params.profile, [0.0, 0.4, 1.0], [i / 10 for i in range(11)],
+                    quick=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
 rows = pick_rows(rows_for("E3", params.dataset, params.data_root, params.overrides),
                  [f"threshold {t:.1f}" for t in sweep])
 tidy = query_average(with_value(run_rows(rows, params.profile, params.seeds), "threshold"))

@@ -21,10 +21,12 @@ dataset = "synth"   # synth, or market1501 ...
 data_root = None    # folder of a real data set (None = $REIDLIB_DATA/<name>)
 overrides = {}      # engine overrides for every row, e.g. {"profile.epochs": 4}
 alphas = [0.1, 0.15]            # ranking-loss margins alpha (values of ROWS["E7"])
-lambdas = [0, 1, 2, 5, 10]      # negative-pair weights lambda; must include 0 for the verdict
+lambdas = None                  # negative-pair weights lambda (must include 0); None: smoke [0, 2],
+                                # quick [0, 2, 10], others [0, 1, 2, 5, 10]
 
 # %%
 from reidlib.study import paper_numbers as paper
+from reidlib.study.sweeps import for_profile
 from reidlib.study.claims import (add_keys, best_value_verdict, claims_against, grid_labels, paper_grid,
                                   paper_grid_frame, select_rows, verdicts_over_metrics)
 from reidlib.study.experiments import paper_table, rows_for, run_rows
@@ -36,7 +38,8 @@ from reidlib.study.report import write_result
 from reidlib.study.verdict import headline
 
 params = collect_params(RankingGridParams, globals(), _before)
-grid = grid_labels(params.alphas, params.lambdas)
+grid = grid_labels(params.alphas, for_profile(params.lambdas, params.profile, [0, 2], [0, 1, 2, 5, 10],
+                                              quick=[0, 2, 10]))
 rows = select_rows(rows_for("E7", params.dataset, params.data_root, params.overrides), list(grid))
 tidy = add_keys(run_rows(rows, params.profile, params.seeds), grid, ["alpha", "lambda"])
 

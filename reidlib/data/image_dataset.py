@@ -16,6 +16,10 @@ what :mod:`reidlib.data.transforms` and the training loop consume.
 300 MB for 13k images at 128x64, ~10x faster than decoding per epoch); use it for
 the small synthetic/CUHK01 sets and ``cache=False`` for big ones.
 
+Decoded caches are also kept per process (:data:`DECODED`, the last
+:data:`DECODED_MAX` sets, keyed by the files and the size), so the many runs of
+one notebook decode each split once; :func:`clear_decoded` empties it.
+
 ``masks``: ``"optional"`` (zeros for records without a mask, ``has_mask`` False),
 ``"required"`` (error naming the first record without one: for models that need
 the mask, e.g. MPM-LTL / MGCAM), or ``"none"`` (never read masks/parts).
@@ -31,6 +35,14 @@ from torch.utils.data import Dataset
 
 Record = dict[str, Any]
 MASK_MODES = ("optional", "required", "none")
+#: process-wide decoded caches: key (files, size, masks mode) -> tensors (never mutated)
+DECODED: dict[tuple, dict[str, torch.Tensor]] = {}
+DECODED_MAX = 16
+
+
+def clear_decoded() -> None:
+    """Forget the process-wide decoded caches."""
+    DECODED.clear()
 
 
 def _load(path: str, size: tuple[int, int], mode: str) -> np.ndarray:
@@ -90,7 +102,13 @@ class ImageDataset(Dataset):
         self.has_parts = masks != "none" and any(r.get("parts_path") for r in self.records)
         self._cache: dict[str, torch.Tensor] | None = None
         if cache:
-            self._cache = self._stack([self._decode(i) for i in range(len(self.records))])
+            key = (tuple((r["path"], r.get("mask_path"), r.get("parts_path")) for r in self.records),
+                   self.size, masks != "none")
+            if key not in DECODED:
+                while len(DECODED) >= DECODED_MAX:
+                    DECODED.pop(next(iter(DECODED)))
+                DECODED[key] = self._stack([self._decode(i) for i in range(len(self.records))])
+            self._cache = dict(DECODED[key])  # shallow copy: a mask source may replace "mask"
 
     def _label(self, rec: Record) -> int:
         return self.label_map[rec["pid"]] if self.label_map is not None else int(rec["pid"])

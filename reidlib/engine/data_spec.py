@@ -24,6 +24,8 @@ Shapes: masks are uint8 ``[N,1,H,W]`` in {0, 1} at the profile's image size.
 """
 from __future__ import annotations
 
+import functools
+
 import zlib
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -49,13 +51,20 @@ class DataBundle:
     source: Any  # the ReIDDataset (records)
 
 
+@functools.lru_cache(maxsize=8)
+def _read_synth(root: Any) -> Any:
+    """A generated (immutable, content-keyed) SynthReID folder, read once per process."""
+    from reidlib.data.synthreid import read_synthreid
+
+    return read_synthreid(root)
+
+
 def read_records(data: Mapping[str, Any], preset: str) -> Any:
     """The :class:`~reidlib.data.base.ReIDDataset` of ``data`` (synth or a real reader)."""
     if data["dataset"] == "synth":
         from reidlib.data.synth import ensure_synth
-        from reidlib.data.synthreid import read_synthreid
 
-        return read_synthreid(ensure_synth(preset, data.get("domain", "market"), seed=int(data.get("synth_seed", 0))))
+        return _read_synth(ensure_synth(preset, data.get("domain", "market"), seed=int(data.get("synth_seed", 0))))
     from reidlib.data.readers import DATASETS, build_dataset
 
     if str(data["dataset"]).lower() not in DATASETS:

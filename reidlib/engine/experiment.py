@@ -80,6 +80,9 @@ def resolve_config(experiment: str, profile: str = "quick", overrides: Mapping[s
     recipe = get_recipe(cfg["recipe"])
     if cfg["profile"]["epochs"] is not None:
         recipe = recipe.scaled(int(cfg["profile"]["epochs"]))
+    pretrained = overrides.get("model.kwargs.pretrained", cfg["model"].get("kwargs", {}).get("pretrained"))
+    if cfg["profile"].get("from_scratch") and not pretrained:
+        recipe = recipe.from_scratch()
     cfg["recipe"] = recipe.to_dict()
     for k, v in overrides.items():
         if k not in prof_keys:

@@ -52,6 +52,7 @@ class Profile:
     checkpoint_every: int = 0            # steps between mid-epoch checkpoints (0 = per epoch)
     max_steps_per_epoch: int | None = None
     precision: str = "fp32"              # "bf16": autocast + channels_last (not bit-exact); "auto"
+    from_scratch: bool = False           # no pretrained backbone: base layers train at the new layers' lr
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -84,11 +85,11 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", data_preset="smoke", image_size=(64, 32), epochs=2, seeds=(0,),
-                     batch_p=4, batch_k=4, max_steps_per_epoch=4),
-    "quick": Profile("quick", data_preset="quick", image_size=(96, 32), epochs=4, seeds=(0, 1),
-                     batch_p=8, batch_k=4, max_steps_per_epoch=16, precision="auto"),
+                     batch_p=4, batch_k=4, max_steps_per_epoch=4, from_scratch=True),
+    "quick": Profile("quick", data_preset="quick", image_size=(96, 32), epochs=5, seeds=(0, 1),
+                     batch_p=8, batch_k=4, max_steps_per_epoch=16, precision="auto", from_scratch=True),
     "cpu": Profile("cpu", data_preset="cpu", image_size=(192, 64), epochs=30, seeds=(0, 1, 2),
-                   batch_p=8, batch_k=4, eval_every=10, precision="auto"),
+                   batch_p=8, batch_k=4, eval_every=10, precision="auto", from_scratch=True),
     "paper": Profile("paper", data_preset="cpu", image_size=(256, 128), model_size="paper",
                      epochs=None, seeds=(0,), batch_p=16, batch_k=4, eval_every=20,
                      cache_images=False),

@@ -13,7 +13,7 @@ Recipes (``RECIPES``; epochs are the papers', scale them with ``Recipe.scaled``)
              Choice: SGD 0.01 for 30 epochs (x0.1 at 20), then 0.001 for 60 (x0.1 at 40).
 ``semparts`` SemParts sec. IV-A: Adam 3e-4, weight decay 5e-4, 80 epochs (no decay given;
              choice: x0.1 at 40, the ECN code's step).
-``ide``      a plain baseline: SGD 0.05 base / 0.5 new, x0.1 at 2/3 of training.
+``ide``      a plain baseline (IDE, Zheng et al.): SGD 0.01 base / 0.1 new, x0.1 at 2/3 of training.
 
 Loss weights per stage name the terms (``id``, ``triplet``, ``siamese``, ``ranking`` ...);
 terms an experiment lacks are dropped when it is built.
@@ -64,7 +64,7 @@ RECIPES: dict[str, Recipe] = {
               weight_decay=5e-4, milestones=[40]),
     ]),
     "ide": Recipe("ide", [
-        Stage("id", 30, {"base": 0.05, "new": 0.5, "classifier": 0.5}, milestones=[20]),
+        Stage("id", 30, {"base": 0.01, "new": 0.1, "classifier": 0.1}, milestones=[20]),
     ]),
 }
 

@@ -103,6 +103,18 @@ class Recipe:
             stages.append(replace(s, epochs=e, milestones=ms))
         return Recipe(self.name, stages)
 
+    def from_scratch(self) -> "Recipe":
+        """Same stages with the ``base`` group at the ``new`` layers' learning rate.
+
+        The papers fine-tune ImageNet-pretrained backbones, so their ``base`` rates are
+        10x lower than the new layers'. A backbone trained from scratch (the CPU
+        profiles' small models, which have no pretrained weights) is itself new: at
+        the fine-tuning rate it barely moves in a short schedule.
+        """
+        stages = [replace(s, lrs={**s.lrs, "base": s.lrs["new"]}) if {"base", "new"} <= set(s.lrs) else s
+                  for s in self.stages]
+        return Recipe(self.name, stages)
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "stages": [asdict(s) for s in self.stages]}
 

@@ -48,7 +48,7 @@ class RankingGridParams(ExperimentParams):
     """E7: the ranking loss's alpha x lambda grid (MaskReID Table 4)."""
 
     alphas: list[float] = field(default_factory=lambda: [0.1, 0.15])
-    lambdas: list[float] = field(default_factory=lambda: [0, 1, 2, 5, 10])
+    lambdas: Optional[list[float]] = None   # None: the profile's default grid (see the notebook)
 
 
 @dataclass

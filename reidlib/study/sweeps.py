@@ -52,13 +52,16 @@ RGB_SOURCE = "no mask (RGB)"
 
 
 def for_profile(values: Sequence[Any] | None, profile: str, smoke: Sequence[Any],
-                default: Sequence[Any]) -> list[Any]:
-    """``values`` if given, else ``smoke`` at the smoke profile and ``default`` at every other."""
+                default: Sequence[Any], quick: Sequence[Any] | None = None) -> list[Any]:
+    """``values`` if given, else ``smoke`` at the smoke profile, ``quick`` (if given) at the
+    quick profile (the 30-minute study samples the sweep more coarsely) and ``default`` otherwise."""
     if values is not None:
         values = list(values)
         if not values:
             raise ValueError("an empty sweep was given; pass None for the profile's default values")
         return values
+    if profile == "quick" and quick is not None:
+        return list(quick)
     return list(smoke if profile == "smoke" else default)
 
 

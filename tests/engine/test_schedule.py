@@ -48,3 +48,21 @@ def test_groups_freeze_and_optimizer():
         Stage("x", 1, {"base": 0.1}, optimizer="rmsprop")
     assert isinstance(build_optimizer(Stage("a", 1, {"base": 3e-4}, optimizer="adam"), groups),
                       torch.optim.Adam)
+
+
+def test_from_scratch_lifts_base_lr_to_the_new_layers() -> None:
+    from reidlib.engine.recipes import get_recipe
+
+    r = get_recipe("mpm_ltl").from_scratch()
+    assert [s.lrs.get("base") for s in r.stages] == [0.1, None, 0.01]   # stage 2 trains the classifier only
+    assert [s.lrs["new"] for s in r.stages if "new" in s.lrs] == [0.1, 0.01]
+
+
+def test_profile_from_scratch_applies_unless_pretrained() -> None:
+    from reidlib.engine.experiment import resolve_config
+
+    quick = resolve_config("mpm_ltl", "quick")
+    assert quick["recipe"]["stages"][0]["lrs"]["base"] == 0.1
+    pre = resolve_config("mpm_ltl", "quick", {"model.kwargs.pretrained": "/w.pth"})
+    assert pre["recipe"]["stages"][0]["lrs"]["base"] == 0.01
+    assert resolve_config("mpm_ltl", "paper")["recipe"]["stages"][0]["lrs"]["base"] == 0.01
