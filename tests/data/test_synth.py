@@ -187,3 +187,12 @@ def test_png_writer_round_trip_and_workers(tmp_path):
     assert synth_writer.resolve_workers(3, 5) == 3
     with pytest.raises(ValueError, match="workers"):
         generate(tmp_path / "w", workers=0)
+
+
+def test_cache_key_follows_the_generator_source(monkeypatch) -> None:
+    """A change to the generator's code changes the cache key, so no cache goes stale."""
+    from reidlib.data.synth import writer
+
+    before = writer.cache_key("smoke", "market", 0)
+    monkeypatch.setattr(writer, "source_digest", lambda: "0" * 16)
+    assert writer.cache_key("smoke", "market", 0) != before

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-GENERATOR_VERSION = "synthreid-1.1"  # 1.1: noise bank, 3-sigma blur, own PNG writer, 4-wall scenes
+GENERATOR_VERSION = "synthreid-1.2"  # 1.1: noise bank, 3-sigma blur, own PNG writer; 1.2: 8-segment scenes
 
 #: the shared clothing palette (RGB 0..255); ``palette_size`` keeps the first N so
 #: that identities share colours (hard negatives) and clutter uses the same colours.

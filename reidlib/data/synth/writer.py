@@ -20,6 +20,7 @@ picks 2 processes for sets of at least :data:`AUTO_WORKERS_MIN_JOBS` images.
 from __future__ import annotations
 
 import io
+import hashlib
 import json
 import multiprocessing as mp
 import struct
@@ -234,10 +235,22 @@ def generate(out_dir: str | os.PathLike, preset: str = "smoke", domain: str = "m
     return out
 
 
+def source_digest() -> str:
+    """sha256 of the generator's own source files: any change to how images are drawn
+    changes the cache key, so a cached folder can never be stale (a version number
+    bumped by hand once was)."""
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes().replace(b"\r\n", b"\n"))
+    return h.hexdigest()[:16]
+
+
 def cache_key(preset: str, domain: str, seed: int, **overrides: Any) -> str:
-    """Folder name for a generation: readable prefix + hash of version, seed and every parameter."""
+    """Folder name for a generation: readable prefix + hash of version, generator source,
+    seed and every parameter."""
     cfg = make_config(preset, domain, **overrides)
-    blob = json.dumps({"v": GENERATOR_VERSION, "seed": int(seed), "params": cfg.to_dict()}, sort_keys=True)
+    blob = json.dumps({"v": GENERATOR_VERSION, "src": source_digest(), "seed": int(seed),
+                       "params": cfg.to_dict()}, sort_keys=True)
     return f"{domain}-{preset}-s{seed}-{zlib.adler32(blob.encode()):08x}{zlib.crc32(blob.encode()):08x}"
 
 
