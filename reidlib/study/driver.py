@@ -82,6 +82,7 @@ def run_study(profile: str = "quick", only: str | None = None, *, kernel: str = 
         try:
             pm.execute_notebook(str(nb), str(out_dir / nb.name), parameters={"profile": profile},
                                 kernel_name=kernel, cwd=str(nb.parent), progress_bar=progress)
+            _relative_paths(out_dir / nb.name)
             run = NotebookRun(nb.stem, time.perf_counter() - start, True)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
             msg = str(exc).strip().splitlines()
@@ -91,6 +92,22 @@ def run_study(profile: str = "quick", only: str | None = None, *, kernel: str = 
         result.runs.append(run)
     write_summary(result)
     return result
+
+
+def _relative_paths(path: Path) -> None:
+    """Keep machine paths out of an executed notebook (papermill records its input/output paths)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    root = paths.project_root()
+    for key in ("input_path", "output_path"):
+        if meta.get(key):
+            try:
+                meta[key] = str(Path(meta[key]).resolve().relative_to(root))
+            except ValueError:
+                meta[key] = Path(meta[key]).name
+    nbformat.write(nb, str(path))
 
 
 def write_summary(result: StudyResult) -> Path:
