@@ -11,8 +11,10 @@ in JupyterLab (then copy the change back to the source).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -55,6 +57,8 @@ def build(name: str, execute: bool = True) -> Path:
     if execute:
         import papermill as pm
 
+        # train afresh, as nbval will: never reuse finished runs of an older code or data
+        os.environ["REIDLIB_RUNS"] = tempfile.mkdtemp(prefix="reidlib-nb-runs-")
         pm.execute_notebook(str(target), str(target), kernel_name="python3", cwd=str(OUT), progress_bar=False)
         nb = nbformat.read(str(target), as_version=4)
         nb.metadata.pop("papermill", None)

@@ -87,6 +87,11 @@ def resolve_config(experiment: str, profile: str = "quick", overrides: Mapping[s
     for k, v in overrides.items():
         if k not in prof_keys:
             apply_override(cfg, k, v)
+    if cfg["data"].get("dataset") == "synth":  # the data's identity is part of the run's identity
+        from reidlib.data.synth.writer import cache_key
+
+        cfg["data"]["synth_key"] = cache_key(cfg["profile"]["data_preset"], cfg["data"].get("domain", "market"),
+                                             int(cfg["data"].get("synth_seed", 0)))
     return json.loads(json.dumps(cfg))
 
 

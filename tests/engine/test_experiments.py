@@ -154,3 +154,14 @@ def test_bf16_autocast_returns_fp32_close_to_fp32():
         a, b = ref(x, m)["features"], amp(x, m)["features"]
     assert b.dtype == torch.float32 and set(amp.state_dict()) == set(ref.state_dict())
     assert torch.allclose(a, b, atol=0.1 * float(a.abs().max()) + 1e-3)
+
+
+def test_run_identity_follows_the_synthetic_data(monkeypatch) -> None:
+    """A run trained on other SynthReID data (another generator revision) is not reused."""
+    from reidlib.data.synth import writer
+    from reidlib.engine.experiment import resolve_config
+    from reidlib.engine.runs import config_hash
+
+    before = config_hash(resolve_config("ide", "smoke"))
+    monkeypatch.setattr(writer, "source_digest", lambda: "f" * 16)
+    assert config_hash(resolve_config("ide", "smoke")) != before
