@@ -25,9 +25,9 @@ Shapes: masks are uint8 ``[N,1,H,W]`` in {0, 1} at the profile's image size.
 from __future__ import annotations
 
 import functools
-
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -83,7 +83,10 @@ def _degrade(masks: torch.Tensor, records: list, data: Mapping[str, Any]) -> tor
     for i, rec in enumerate(records):
         key = ("degraded", rec["path"], tuple(masks.shape[-2:]), iou, kinds)
         if key not in _MASK_CACHE:
-            rng = np.random.default_rng([zlib.crc32(str(rec["path"]).encode()), int(iou * 1000)])
+            # seeded by the image's folder and name, not its absolute path: the same
+            # degradation in every checkout (a path-seeded one differed between clones)
+            name = "/".join(Path(rec["path"]).parts[-2:])
+            rng = np.random.default_rng([zlib.crc32(name.encode()), int(iou * 1000)])
             _MASK_CACHE[key] = degrade_mask(masks[i, 0].numpy(), iou, rng, kinds=kinds).astype(np.uint8)
         out[i, 0] = torch.from_numpy(_MASK_CACHE[key])
     return out

@@ -165,3 +165,18 @@ def test_run_identity_follows_the_synthetic_data(monkeypatch) -> None:
     before = config_hash(resolve_config("ide", "smoke"))
     monkeypatch.setattr(writer, "source_digest", lambda: "f" * 16)
     assert config_hash(resolve_config("ide", "smoke")) != before
+
+
+def test_degraded_masks_do_not_depend_on_the_checkout_folder(tmp_path) -> None:
+    """The degradation is seeded by folder/name, so two clones in other folders agree."""
+    import torch
+
+    from reidlib.engine import data_spec
+
+    masks = torch.zeros(1, 1, 32, 16, dtype=torch.uint8)
+    masks[0, 0, 4:28, 4:12] = 1
+    data = {"mask_iou": 0.7}
+    a = data_spec._degrade(masks, [{"path": "/one/clone/bounding_box_train/0001_c1s1_000001_00.jpg"}], data)
+    data_spec._MASK_CACHE.clear()
+    b = data_spec._degrade(masks, [{"path": "/other/place/bounding_box_train/0001_c1s1_000001_00.jpg"}], data)
+    assert torch.equal(a, b) and not torch.equal(a, masks)
