@@ -24,19 +24,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..data.io import read_image, read_mask, read_parts
+from .degrade import mask_iou  # the one IoU of two [H, W] masks (both empty: 1.0)
 from .pipeline import extract_masks
 
 __all__ = ["mask_iou", "part_iou", "evaluate_segmenter", "iou_table", "to_frame",
            "load_synth_arrays", "mask_grid", "mirror_grid", "evaluate_parts"]
-
-
-def mask_iou(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Intersection over union of two binary masks of one shape (both empty: 1.0)."""
-    a, b = np.asarray(pred) > 0, np.asarray(gt) > 0
-    if a.shape != b.shape:
-        raise ValueError(f"mask shapes differ: {a.shape} vs {b.shape}")
-    union = np.logical_or(a, b).sum()
-    return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
 
 
 def part_iou(pred: np.ndarray, gt: np.ndarray, num_parts: int = 4) -> np.ndarray:

@@ -7,20 +7,15 @@ Files: ``runs/<profile>/results/<experiment>/{result.json, results.csv}``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from reidlib import paths
+from reidlib.engine.checkpoint import atomic_write_bytes
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, text.encode())
 
 
 def write_result(experiment: str, profile: str, title: str, table: Any, *, claim: str = "",
