@@ -65,14 +65,14 @@ def substitute_protocols(tidy: pd.DataFrame, row: str, mapping: Mapping[str, str
 
 
 def verdicts_over_metrics(tidy: pd.DataFrame, claims: Sequence[tuple[str, str]], metrics: Sequence[str],
-                          z: float = 2.0) -> pd.DataFrame:
+                          z: float | None = None) -> pd.DataFrame:
     """:func:`ordering_verdicts` for each of ``metrics``, stacked (one line per claim and metric)."""
     _require(tidy, metrics)
     return pd.concat([ordering_verdicts(tidy, claims, metric=m, z=z) for m in metrics], ignore_index=True)
 
 
 def column_verdicts(tidy: pd.DataFrame, rows: Sequence[str], claims: Sequence[tuple[str, str]],
-                    z: float = 2.0) -> pd.DataFrame:
+                    z: float | None = None) -> pd.DataFrame:
     """Within each row, is column ``better`` above column ``worse``? Paired over seeds.
 
     ``claims``: ``[("sq+rr/mAP", "sq/mAP"), ...]``; one line per row and claim.
@@ -90,7 +90,7 @@ def column_verdicts(tidy: pd.DataFrame, rows: Sequence[str], claims: Sequence[tu
     return pd.DataFrame(lines)
 
 
-def best_value_verdict(tidy: pd.DataFrame, paper_best: str, metric: str, z: float = 2.0) -> pd.DataFrame:
+def best_value_verdict(tidy: pd.DataFrame, paper_best: str, metric: str, z: float | None = None) -> pd.DataFrame:
     """Is the paper's best row (``paper_best``) the best here, or within the seed spread of it?
 
     The best row here is the highest mean of ``metric`` over seeds; the paper's best is

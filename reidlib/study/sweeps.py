@@ -8,10 +8,11 @@ our best value by the mean over seeds, and the paper's best compared with ours
 *paired over seeds* (:func:`reidlib.study.verdict.paired_verdict`). The claim
 
 * ``holds``             when our best value is (one of) the paper's best values and
-                        every other value is below it beyond ``z`` standard errors,
+                        every other value is below it significantly (paired t-test,
+                        p < 0.05; or beyond an explicit ``z`` standard errors),
 * ``within noise``      when the paper's best is our best but another value is within
                         noise of it, or the paper's best is lower than our best but not
-                        by ``z`` standard errors (always so with a single seed),
+                        significantly (always so with a single seed),
 * ``does not hold``     when our best beats the paper's best beyond the seed spread,
 * ``not tested``        when the paper's best value was not swept.
 
@@ -124,11 +125,11 @@ def group_means(tidy: pd.DataFrame, x: str, metrics: Sequence[str],
     return agg.rename(columns={"_group": "row"})
 
 
-def sweep_summary(tidy: pd.DataFrame, x: str, metric: str, z: float = 2.0) -> pd.DataFrame:
+def sweep_summary(tidy: pd.DataFrame, x: str, metric: str, z: float | None = None) -> pd.DataFrame:
     """One line per swept value: mean ± std (points), and a paired comparison with our best value.
 
     Columns: ``x, seeds, mean, std, vs best (pts), se (pts), verdict`` where verdict is
-    ``best``, ``below best`` (beyond ``z`` standard errors) or ``within noise of best``.
+    ``best``, ``below best`` (paired t-test p < 0.05, or beyond an explicit ``z``) or ``within noise of best``.
     """
     if metric not in tidy.columns:
         raise KeyError(f"metric {metric!r} not in the results; available: {[c for c in tidy.columns if '/' in c]}")
@@ -152,7 +153,7 @@ def sweep_summary(tidy: pd.DataFrame, x: str, metric: str, z: float = 2.0) -> pd
 
 
 def best_verdict(tidy: pd.DataFrame, x: str, metric: str, paper_best: Any | Sequence[Any],
-                 z: float = 2.0, name: str | None = None) -> tuple[str, str]:
+                 z: float | None = None, name: str | None = None) -> tuple[str, str]:
     """Is the paper's best value of ``x`` our best, given the seed spread? -> ``(verdict, sentence)``.
 
     ``paper_best`` is one value or several (ties in the paper, e.g. CUHK03's 0.5/0.6).
@@ -246,7 +247,7 @@ def available_segmenters(names: Sequence[str]) -> tuple[list[str], list[str]]:
     return ok, notes
 
 
-def mask_quality_verdicts(tidy: pd.DataFrame, metric: str, z: float = 2.0) -> pd.DataFrame:
+def mask_quality_verdicts(tidy: pd.DataFrame, metric: str, z: float | None = None) -> pd.DataFrame:
     """Per method: loss from true masks to the worst IoU, and where it meets the RGB baseline.
 
     ``tidy`` carries ``method, source, mask IoU`` (from :func:`mask_quality_rows`' frame).

@@ -21,11 +21,35 @@ def test_paired_verdict_standard_error_by_hand() -> None:
     assert paired_verdict([0.6, 0.8], [0.5, 0.5], z=2.1)[0] == "within noise"
 
 
+def test_default_threshold_is_the_paired_t_test() -> None:
+    from scipy.stats import ttest_rel
+
+    from reidlib.study.verdict import critical_value
+
+    assert critical_value(2) == pytest.approx(12.706, abs=1e-3)
+    assert critical_value(3) == pytest.approx(4.303, abs=1e-3)
+    assert critical_value(5, z=2.0) == 2.0
+    with pytest.raises(ValueError):
+        critical_value(1)
+    # t = 2 with 2 seeds (p = 0.30) is noise; the same t with many seeds holds
+    assert paired_verdict([0.6, 0.8], [0.5, 0.5])[0] == "within noise"
+    rng = __import__("numpy").random.default_rng(0)
+    for n in (2, 3, 4, 6):
+        for _ in range(200):
+            b, w = rng.normal(0.5, 0.1, n), rng.normal(0.45, 0.1, n)
+            v = paired_verdict(b, w)[0]
+            p = ttest_rel(b, w).pvalue
+            expect = "within noise" if p >= 0.05 else ("holds" if b.mean() > w.mean() else "reversed")
+            if abs(p - 0.05) > 1e-9:
+                assert v == expect, (n, p, v)
+
+
 def test_ordering_table_and_headline() -> None:
-    tidy = pd.DataFrame({"row": ["a", "a", "b", "b"], "seed": [0, 1, 0, 1], "mAP": [0.9, 0.91, 0.5, 0.52],
-                         "rank1": [1, 1, 0.5, 0.6]})
+    tidy = pd.DataFrame({"row": ["a", "a", "a", "b", "b", "b"], "seed": [0, 1, 2, 0, 1, 2],
+                         "mAP": [0.9, 0.91, 0.92, 0.5, 0.52, 0.51], "rank1": [1, 1, 1, 0.5, 0.6, 0.5]})
     t = ordering_verdicts(tidy, [("a", "b"), ("b", "a")])
     assert t["verdict"].tolist() == ["holds", "reversed"]
-    assert headline(t) == "1 of 2 of the paper's orderings hold beyond the seed spread; reversed here: b > a."
+    assert headline(t) == ("1 of 2 of the paper's orderings hold beyond the seed spread (paired t-test, p < 0.05); "
+                           "reversed here: b > a.")
     s = summarise(tidy)
-    assert s.loc[0, "mAP"] == "90.5 ± 0.7"
+    assert s.loc[0, "mAP"] == "91.0 ± 1.0"
