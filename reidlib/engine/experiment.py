@@ -73,7 +73,10 @@ def resolve_config(experiment: str, profile: str = "quick", overrides: Mapping[s
     exp, prof = get_experiment(experiment), get_profile(profile)
     overrides = dict(overrides or {})
     cfg: dict[str, Any] = {"experiment": experiment, "seed": prof.seeds[0] if seed is None else seed,
-                           "profile": prof.to_dict(), **{k: v for k, v in exp.items() if k != "description"}}
+                           "profile": prof.to_dict(),
+                           **{k: v for k, v in exp.items() if k not in ("description", "paper_image_size")}}
+    if prof.name == "paper" and exp.get("paper_image_size"):   # the paper's own input size
+        cfg["profile"]["image_size"] = list(exp["paper_image_size"])
     prof_keys = [k for k in overrides if k == "profile" or k.startswith("profile.")]
     for k in prof_keys:
         apply_override(cfg, k, overrides[k])

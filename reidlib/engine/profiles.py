@@ -5,7 +5,9 @@
            reidlib.engine.rows x 2 seeds) in ~30 min on 2 idle CPU cores: 96x32 (MPM's 6x2
            map), 4 epochs of at most 16 steps of 32 images (~2k training images per run).
 ``cpu``    the full synthetic study with >= 3 seeds plus real CUHK01; overnight on 2 cores.
-``paper``  the papers' data, backbones (``model_size="paper"``), sizes and schedules (GPUs).
+``paper``  the papers' data, backbones (``model_size="paper"``), sizes and schedules (GPUs);
+           its 256 x 128 is replaced by an experiment's own ``paper_image_size`` (MPM-LTL
+           384 x 128, MGCAM / MSCAN 160 x 64; reidlib.engine.recipes).
 
 ``epochs`` is the total epoch budget a recipe is scaled to
 (:meth:`reidlib.engine.schedule.Recipe.scaled`); ``None`` keeps the paper's epochs.

@@ -15,6 +15,10 @@ Recipes (``RECIPES``; epochs are the papers', scale them with ``Recipe.scaled``)
              choice: x0.1 at 40, the ECN code's step).
 ``ide``      a plain baseline (IDE, Zheng et al.): SGD 0.01 base / 0.1 new, x0.1 at 2/3 of training.
 
+``paper_image_size``: the input size of the experiment's paper, used by the ``paper`` profile
+instead of its generic 256 x 128 (MPM-LTL 384 x 128, sec. IV-B; MGCAM / MSCAN 160 x 64,
+sec. 4.1); ``--set profile.image_size=[H,W]`` still wins. None: the profile's size.
+
 Loss weights per stage name the terms (``id``, ``triplet``, ``siamese``, ``ranking`` ...);
 terms an experiment lacks are dropped when it is built.
 
@@ -84,8 +88,9 @@ NO_MINER = {"name": "none", "kwargs": {}}
 
 def _exp(description: str, model: str, kwargs: dict, losses: list, sampler: str, recipe: str,
          groups: str, miner: dict | None = None, data: dict | None = None, eval: dict | None = None,
-         augment: dict | None = None) -> dict[str, Any]:
-    return {"description": description, "model": {"name": model, "kwargs": kwargs}, "losses": losses,
+         augment: dict | None = None, paper_image_size: tuple[int, int] | None = None) -> dict[str, Any]:
+    return {"description": description, "paper_image_size": list(paper_image_size) if paper_image_size else None,
+            "model": {"name": model, "kwargs": kwargs}, "losses": losses,
             "sampler": {"name": sampler, "kwargs": {}}, "miner": miner or dict(NO_MINER), "recipe": recipe,
             "data": {**DATA_DEFAULT, **(data or {})}, "groups": GROUPS[groups],
             "eval": {**EVAL_DEFAULT, **(eval or {})}, "augment": {**AUGMENT_DEFAULT, **(augment or {})}}
@@ -108,11 +113,13 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
                      {"name": "local_triplet", "weight": 1.0, "kwargs": {"margin": 0.5}}],
                     "triplet", "mpm_ltl", "mpm",
                     miner={"name": "trihard", "kwargs": {"num_far": 10, "num_mask": 5}},
-                    eval={"protocols": ["sq", "mq", "sq+rr", "mq+rr"]}),
+                    eval={"protocols": ["sq", "mq", "sq+rr", "mq+rr"]},
+                    paper_image_size=(384, 128)),   # MPM-LTL sec. IV-B: 24 x 8 map, 6 stripes of 4 rows
     "mscan": _exp("MSCAN-body trained from scratch with the ID loss (MGCAM's base; input_kind rgb / "
                   "mask / masked_rgb / rgbm, MGCAM Table 2); evaluated with Euclidean, KISSME, XQDA, RR",
                   "mscan", {"input_kind": "rgbm"}, [{"name": "id", "weight": 1.0}], "pk", "mgcam", "mscan",
-                  eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]}),
+                  eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]},
+                  paper_image_size=(160, 64)),      # MGCAM sec. 4.1
     "mgcam": _exp("MGCAM (eq. 8): ID on the three streams (summed) + attention MSE (eq. 5, beta 0.1) + "
                   "region triplet (eq. 6, alpha 0.01); Siamese (eq. 7, lambda 0.01) in phase 2",
                   "mgcam", {"input_kind": "rgbm"},
@@ -121,7 +128,8 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
                    {"name": "region_triplet", "weight": 0.01, "kwargs": {"margin": 10.0}},
                    {"name": "siamese", "weight": 0.01, "kwargs": {"margin": 10.0}}],
                   "siamese", "mgcam", "mgcam",
-                  eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]}),
+                  eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]},
+                  paper_image_size=(160, 64)),
     "maskreid": _exp("MaskReID-MF: original + masked image, skipped fusing layer; softmax pre-training "
                      "then the ranking loss (eq. 5, alpha 0.15, lambda 2) on 1 x P + N batches",
                      "maskreid_mf", {},

@@ -180,3 +180,15 @@ def test_degraded_masks_do_not_depend_on_the_checkout_folder(tmp_path) -> None:
     data_spec._MASK_CACHE.clear()
     b = data_spec._degrade(masks, [{"path": "/other/place/bounding_box_train/0001_c1s1_000001_00.jpg"}], data)
     assert torch.equal(a, b) and not torch.equal(a, masks)
+
+
+def test_paper_profile_uses_each_papers_input_size() -> None:
+    # MPM-LTL sec. IV-B: 384 x 128 (a 24 x 8 map: 6 exact stripes); MGCAM sec. 4.1: 160 x 64
+    assert resolve_config("mpm_ltl", "paper")["profile"]["image_size"] == [384, 128]
+    assert resolve_config("mgcam", "paper")["profile"]["image_size"] == [160, 64]
+    assert resolve_config("mscan", "paper")["profile"]["image_size"] == [160, 64]
+    assert resolve_config("maskreid", "paper")["profile"]["image_size"] == [256, 128]  # the profile's own
+    assert resolve_config("mpm_ltl", "quick")["profile"]["image_size"] == [96, 32]      # small profiles untouched
+    cfg = resolve_config("mpm_ltl", "paper", {"profile.image_size": [256, 128]})
+    assert cfg["profile"]["image_size"] == [256, 128]                                # an override still wins
+    assert "paper_image_size" not in cfg
