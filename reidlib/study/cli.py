@@ -10,12 +10,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default="quick", help="smoke | quick | cpu | paper (default: quick)")
     p.add_argument("--only", default=None, help="comma-separated notebook ids, e.g. E3,E4")
     p.add_argument("--progress", action="store_true", help="show papermill's cell progress bar")
+    p.add_argument("--summary-only", action="store_true",
+                   help="run nothing: rewrite runs/<profile>/summary.md from the stored results")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from reidlib.study.driver import run_study
+    from reidlib.study.driver import StudyResult, run_study, write_summary
 
+    if args.summary_only:
+        print(f"[study] summary: {write_summary(StudyResult(args.profile))}")
+        return 0
     result = run_study(args.profile, args.only, progress=args.progress)
     print(f"[study] summary: runs/{args.profile}/summary.md")
     if result.failures:

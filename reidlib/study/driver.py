@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reidlib import paths
+from reidlib.engine.checkpoint import atomic_write_bytes
 from reidlib.study.report import read_results
 
 
@@ -110,19 +111,60 @@ def _relative_paths(path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
+def _order_key(name: str) -> tuple:
+    head = name.split("_", 1)[0]
+    if head.isdigit():
+        return (0, int(head), name)
+    if head[:1] == "E" and head[1:].isdigit():
+        return (1, int(head[1:]), name)
+    return (2, 0, name)
+
+
+def _profile_line(profile: str) -> str:
+    try:
+        from reidlib.engine.profiles import get_profile
+
+        p = get_profile(profile)
+    except KeyError:
+        return f"Profile `{profile}`."
+    steps = f", at most {p.max_steps_per_epoch} steps of" if p.max_steps_per_epoch else " of"
+    return (f"Profile `{profile}`: SynthReID preset `{p.data_preset}`, {p.image_size[0]}x{p.image_size[1]} images, "
+            f"{p.epochs or 'the papers\' numbers of'} epochs{steps} {p.batch_size} images, seeds {list(p.seeds)}, "
+            f"`{p.model_size}` models{' trained from scratch' if p.from_scratch else ''}.")
+
+
 def write_summary(result: StudyResult) -> Path:
-    """Write ``runs/<profile>/summary.md`` from the notebooks' recorded results."""
+    """Write ``runs/<profile>/summary.md`` from the notebooks' recorded results.
+
+    Wall times of this call's notebooks replace earlier ones in ``wall_times.json`` (so a
+    ``--only`` rerun keeps the others). The summary opens with the profile, the verdict rule
+    and a verdict-at-a-glance table, then the wall times (study order), then every table.
+    """
+    import os
+    import platform
+
     base = paths.runs_dir() / result.profile
     times_path = base / "wall_times.json"
     times = json.loads(times_path.read_text()) if times_path.is_file() else {}
     times.update({r.name: {"seconds": round(r.seconds, 1), "ok": r.ok, "error": r.error} for r in result.runs})
-    times_path.write_text(json.dumps(times, indent=1, sort_keys=True))
-    lines = [f"# Study summary: profile `{result.profile}`", ""]
-    lines += ["| notebook | status | wall time (s) |", "|---|---|---|"]
-    for name, t in sorted(times.items()):
+    atomic_write_bytes(times_path, json.dumps(times, indent=1, sort_keys=True).encode())
+    results = read_results(result.profile)
+    lines = [f"# Study summary: profile `{result.profile}`", "",
+             _profile_line(result.profile) + f" Machine: {os.cpu_count()} CPU cores, {platform.machine()}, "
+             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}.", "",
+             "A paper's ordering \"A beats B\" **holds** when the per-seed paired difference is significant "
+             "(paired t-test, p < 0.05), is **reversed** when significantly negative, and is otherwise "
+             "**within noise** (see `reidlib/study/verdict.py`).", "",
+             "## Verdicts at a glance", "", "| experiment | verdict |", "|---|---|"]
+    for res in results:
+        verdict = " ".join(str(res.get("verdict") or "(no verdict recorded)").split()).replace("|", "/")
+        lines.append(f"| [{res['title'].split(' — ')[0]}](#{_anchor(res['title'])}) | {verdict} |")
+    lines += ["", "## Wall times", "", "| notebook | status | wall time (s) |", "|---|---|---|"]
+    for name in sorted(times, key=_order_key):
+        t = times[name]
         lines.append(f"| {name} | {'ok' if t['ok'] else 'FAILED: ' + t['error'][:80]} | {t['seconds']:.0f} |")
     lines += ["", f"Total: {sum(t['seconds'] for t in times.values()) / 60:.1f} min", ""]
-    for res in read_results(result.profile):
+    for res in results:
         lines += [f"## {res['title']}", "", res.get("claim", ""), "", res["table_md"], ""]
         if res.get("verdict"):
             lines += [f"**Verdict:** {res['verdict']}", ""]
@@ -130,7 +172,11 @@ def write_summary(result: StudyResult) -> Path:
             lines.append(f"![{fig}](../../figures/{fig}.png)")
         lines.append("")
     out = base / "summary.md"
-    tmp = out.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(lines))
-    tmp.replace(out)
+    atomic_write_bytes(out, "\n".join(lines).encode())
     return out
+
+
+def _anchor(title: str) -> str:
+    """GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens."""
+    keep = "".join(c for c in title.lower() if c.isalnum() or c in " -_")
+    return keep.replace(" ", "-")

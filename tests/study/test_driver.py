@@ -43,3 +43,11 @@ def test_run_study_continues_past_failure(tmp_path, monkeypatch) -> None:
     summary = (tmp_path / "runs" / "smoke" / "summary.md").read_text()
     assert "E2 title" in summary and "**Verdict:** holds" in summary and "FAILED" in summary
     assert report.read_results("smoke")[0]["experiment"] == "E2_ok"
+    assert "| [E2 title](#e2-title) | holds |" in summary           # the verdict-at-a-glance table
+    assert summary.index("| E1_fail |") < summary.index("| E2_ok |")  # wall times in study order
+    # --summary-only rewrites the summary from the stored results and keeps the wall times
+    from reidlib.__main__ import main
+
+    (tmp_path / "runs" / "smoke" / "summary.md").unlink()
+    assert main(["study", "--profile", "smoke", "--summary-only"]) == 0
+    assert "FAILED" in (tmp_path / "runs" / "smoke" / "summary.md").read_text()
