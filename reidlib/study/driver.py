@@ -128,8 +128,9 @@ def _profile_line(profile: str) -> str:
     except KeyError:
         return f"Profile `{profile}`."
     steps = f", at most {p.max_steps_per_epoch} steps of" if p.max_steps_per_epoch else " of"
+    epochs = p.epochs or "the papers' numbers of"
     return (f"Profile `{profile}`: SynthReID preset `{p.data_preset}`, {p.image_size[0]}x{p.image_size[1]} images, "
-            f"{p.epochs or 'the papers\' numbers of'} epochs{steps} {p.batch_size} images, seeds {list(p.seeds)}, "
+            f"{epochs} epochs{steps} {p.batch_size} images, seeds {list(p.seeds)}, "
             f"`{p.model_size}` models{' trained from scratch' if p.from_scratch else ''}.")
 
 
