@@ -7,14 +7,15 @@ that a notebook can show or save; numpy only (no matplotlib).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-#: Market-1501 file name pattern: pid (or -1), camera, sequence, frame, box
-NAME_RE = re.compile(r"^(-1|\d{4})_c(\d)s(\d)_(\d{6})_(\d{2})\.jpg$")
+from reidlib.data.market import MARKET_LAYOUT
+
+#: Market-1501 file name pattern (named groups pid, cam, seq, frame, box): the reader's own
+NAME_RE = MARKET_LAYOUT.pattern
 #: display colours of part labels 0..3 (bg, head, upper, lower)
 PART_COLOURS = np.array([[0, 0, 0], [240, 200, 60], [220, 60, 60], [60, 110, 230]], np.uint8)
 
@@ -31,8 +32,8 @@ def sample_grid(root: str | os.PathLike, folder: str = "bounding_box_train", per
     by_cam: dict[int, list[Path]] = {}
     for p in sorted(d.glob("*.jpg")):
         m = NAME_RE.match(p.name)
-        if m and m.group(1) not in ("-1", "0000"):
-            by_cam.setdefault(int(m.group(2)), []).append(p)
+        if m and m.group("pid") not in ("-1", "0000"):
+            by_cam.setdefault(int(m.group("cam")), []).append(p)
     if not by_cam:
         raise FileNotFoundError(f"no Market-named images in {d}")
     cam_ids = sorted(by_cam)[: cams or None]
