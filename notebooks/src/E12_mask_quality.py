@@ -35,8 +35,9 @@ from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import MaskQualitySweepParams
 from reidlib.study.params import collect_params
 from reidlib.study.report import write_result
-from reidlib.study.sweeps import (available_segmenters, for_profile, mask_quality_curve, mask_quality_rows,
-                                  mask_quality_sentence, mask_quality_verdicts)
+from reidlib.study.mask_quality import (available_segmenters, mask_quality_curve, mask_quality_rows,
+                                        mask_quality_sentence, mask_quality_verdicts)
+from reidlib.study.sweeps import for_profile
 from reidlib.study.verdict import summarise
 
 params = collect_params(MaskQualitySweepParams, globals(), _before)

@@ -3,8 +3,8 @@ import math
 import pandas as pd
 import pytest
 
-from reidlib.study.sweeps import (THRESHOLD_GROUPS, best_verdict, for_profile, group_means, label_value,
-                                  mask_quality_rows, mask_quality_sentence, mask_quality_verdicts, pick_rows,
+from reidlib.study.mask_quality import mask_quality_rows, mask_quality_sentence, mask_quality_verdicts
+from reidlib.study.sweeps import (THRESHOLD_GROUPS, best_verdict, for_profile, group_means, label_value, pick_rows,
                                   query_average, sweep_summary, threshold_group, with_value)
 
 
@@ -145,7 +145,7 @@ def test_mask_quality_curve_draws_baselines() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from reidlib.study.sweeps import mask_quality_curve
+    from reidlib.study.mask_quality import mask_quality_curve
 
     lines = [{"method": m, "source": src, "mask IoU": q, "seed": 0, "m": v}
              for m in ("A", "B") for src, q, v in [("true masks", 1.0, 0.5), ("degraded IoU 0.7", 0.7, 0.4),

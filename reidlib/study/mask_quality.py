@@ -1,0 +1,163 @@
+"""The mask-quality experiment (issue 7, notebook E12): how much do mask-guided models lose
+as their masks get worse?
+
+MPM-LTL's mask-pooling model (ID loss only, Table 1 row 4, as ``ROWS["masks"]``) and MGCAM (RGB-M, eq. 8)
+trained with true masks, masks degraded to an IoU, and masks extracted by a
+segmenter, each beside its no-mask baseline (MPM: Table 1 row 1; MGCAM: its own
+paper's MSCAN RGB, MGCAM Table 2). Choice: degraded/extracted masks replace the
+true masks everywhere a model sees them (MGCAM: the input channel *and* the
+attention target of eq. 5), which is what a user without ground-truth masks faces.
+
+Rows (:func:`mask_quality_rows`) -> ``run_rows`` -> tidy frame with ``method, source,
+mask IoU`` -> :func:`mask_quality_verdicts` (loss from true to the worst IoU, where each
+method meets its RGB baseline, paired over seeds), :func:`mask_quality_sentence`,
+:func:`mask_quality_curve`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from reidlib.study.verdict import paired_verdict
+
+Row = tuple[str, Mapping[str, Any]]
+
+#: mask-quality methods: name -> (label, mask row source in ROWS, RGB baseline source in ROWS)
+MASK_METHODS: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
+    "mpm": ("MPM-LTL", ("masks", "true masks"), ("masks", "no mask (RGB)")),
+    "mgcam": ("MGCAM", ("E1", "MGCAM RGB-M"), ("E1", "MSCAN RGB")),
+}
+RGB_SOURCE = "no mask (RGB)"
+
+
+def _with_data(row: Row, dataset: str, data_root: str | None, overrides: Mapping[str, Any] | None,
+               **extra: Any) -> Row:
+    ov: dict[str, Any] = {**dict(row[1]), **extra}
+    if dataset != "synth":
+        ov["data.dataset"] = dataset
+        if data_root is not None:
+            ov["data.root"] = data_root
+    ov.update(overrides or {})
+    return (row[0], ov)
+
+
+def mask_quality_rows(methods: Sequence[str], ious: Sequence[float], segmenters: Sequence[str] = (),
+                      dataset: str = "synth", data_root: str | None = None,
+                      overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, Row], pd.DataFrame]:
+    """Rows of the mask-quality experiment and a frame describing each one.
+
+    Per method (``mpm``, ``mgcam``): true masks (IoU 1.0), masks degraded to each of ``ious``
+    (``data.masks="degraded"``), masks extracted by each segmenter, and the no-mask baseline.
+    Labels are ``"<method label>: <source>"``; rows equal to ``ROWS`` entries resolve to
+    the same runs. The frame has ``row, method, source, mask IoU`` (NaN for extracted/RGB).
+    """
+    from reidlib.engine.rows import ROWS
+
+    bad = [m for m in methods if m not in MASK_METHODS]
+    if bad:
+        raise KeyError(f"unknown mask-quality methods {bad}; valid: {', '.join(MASK_METHODS)}")
+    bad_iou = [q for q in ious if not 0.0 < float(q) <= 1.0]
+    if bad_iou:
+        raise ValueError(f"mask IoUs must be in (0, 1], got {bad_iou}")
+    rows: dict[str, Row] = {}
+    meta = []
+    for m in methods:
+        label, (eid, true_row), (beid, rgb_row) = MASK_METHODS[m]
+        base = ROWS[eid][true_row]
+        entries: list[tuple[str, float, dict[str, Any], Row]] = [("true masks", 1.0, {}, base)]
+        entries += [(f"degraded IoU {q}", float(q), {"data.masks": "degraded", "data.mask_iou": float(q)}, base)
+                    for q in ious]
+        entries += [(f"extracted ({s})", float("nan"), {"data.masks": "extracted", "data.segmenter": s}, base)
+                    for s in segmenters]
+        entries.append((RGB_SOURCE, float("nan"), {}, ROWS[beid][rgb_row]))
+        for source, iou, extra, row in entries:
+            key = f"{label}: {source}"
+            rows[key] = _with_data(row, dataset, data_root, overrides, **extra)
+            meta.append({"row": key, "method": label, "source": source, "mask IoU": iou})
+    return rows, pd.DataFrame(meta)
+
+
+def available_segmenters(names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split segmenter names into those that build here and notes on those that do not."""
+    ok, notes = [], []
+    try:
+        from reidlib.masks import build_segmenter
+    except Exception as exc:  # noqa: BLE001 - any import failure means "skip the row"
+        return [], [f"skipped extracted masks {list(names)}: reidlib.masks unavailable ({exc})"]
+    for name in names:
+        try:
+            build_segmenter(name)
+            ok.append(name)
+        except Exception as exc:  # noqa: BLE001
+            notes.append(f"skipped extracted masks ({name}): {type(exc).__name__}: {exc}")
+    return ok, notes
+
+
+def mask_quality_verdicts(tidy: pd.DataFrame, metric: str, z: float | None = None) -> pd.DataFrame:
+    """Per method: loss from true masks to the worst IoU, and where it meets the RGB baseline.
+
+    ``tidy`` carries ``method, source, mask IoU`` (from :func:`mask_quality_rows`' frame).
+    ``crosses RGB at`` is the highest swept IoU whose mean is not above the RGB baseline's
+    mean (None: stays above down to the lowest IoU); the paired verdict there is reported.
+    """
+    lines = []
+    for method, sub in tidy.groupby("method", sort=False):
+        swept = sub[sub["mask IoU"].notna()]
+        rgb = sub[sub["source"] == RGB_SOURCE].set_index("seed")[metric]
+        if swept.empty or rgb.empty:
+            raise ValueError(f"method {method!r} needs true/degraded rows and the {RGB_SOURCE!r} baseline")
+        means = swept.groupby("mask IoU")[metric].mean().sort_index(ascending=False)
+        hi, lo = means.index[0], means.index[-1]
+        below = [q for q in means.index if means[q] <= rgb.mean()]
+        cross = below[0] if below else None
+        at = swept[swept["mask IoU"] == (cross if cross is not None else lo)].set_index("seed")[metric]
+        common = at.index.intersection(rgb.index)
+        verdict, diff, _ = paired_verdict(at.loc[common], rgb.loc[common], z)
+        verdict = {"holds": "above RGB", "reversed": "below RGB"}.get(verdict, verdict)
+        lines.append({"method": method, "metric": metric, "top IoU": hi, "at top (pts)": round(100 * means[hi], 2),
+                      "lowest IoU": lo, "at lowest (pts)": round(100 * means[lo], 2),
+                      "loss (pts)": round(100 * (means[hi] - means[lo]), 2),
+                      "RGB (pts)": round(100 * rgb.mean(), 2), "crosses RGB at": cross,
+                      "vs RGB there (pts)": round(100 * diff, 2), "verdict vs RGB": verdict})
+    return pd.DataFrame(lines)
+
+
+def mask_quality_sentence(verdicts: pd.DataFrame) -> str:
+    """One sentence per method from :func:`mask_quality_verdicts`."""
+    parts = []
+    for _, r in verdicts.iterrows():
+        change = "loses" if r["loss (pts)"] >= 0 else "gains"
+        text = (f"{r['method']} {change} {abs(r['loss (pts)']):.1f} pts {r['metric']} from mask IoU {r['top IoU']:g} "
+                f"to {r['lowest IoU']:g}; ")
+        cross = r["crosses RGB at"]
+        if cross is None or (isinstance(cross, float) and math.isnan(cross)):
+            text += (f"it stays above the RGB baseline down to IoU {r['lowest IoU']:g} "
+                     f"({r['vs RGB there (pts)']:+.1f} pts there, {r['verdict vs RGB']}).")
+        elif cross == r["top IoU"]:
+            text += (f"it is not above the RGB baseline even at IoU {cross:g} "
+                     f"({r['vs RGB there (pts)']:+.1f} pts, {r['verdict vs RGB']}).")
+        else:
+            text += (f"it falls to the RGB baseline at IoU {cross:g} "
+                     f"({r['vs RGB there (pts)']:+.1f} pts, {r['verdict vs RGB']}).")
+        parts.append(text)
+    return " ".join(parts)
+
+
+def mask_quality_curve(tidy: pd.DataFrame, metric: str, title: str = ""):
+    """``metric`` against mask IoU, one line per method, its RGB baseline as a dashed line."""
+    from reidlib.study.plots import curve
+
+    swept = tidy[tidy["mask IoU"].notna()]
+    wide = swept.pivot_table(index=["mask IoU", "seed"], columns="method", values=metric).reset_index()
+    methods = list(dict.fromkeys(swept["method"]))
+    fig = curve(wide, "mask IoU", methods, title=title, xlabel="mask IoU with the true mask")
+    ax = fig.axes[0]
+    colors = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    for m in methods:
+        rgb = tidy[(tidy["method"] == m) & (tidy["source"] == RGB_SOURCE)][metric]
+        ax.axhline(100 * rgb.mean(), color=colors.get(m, "grey"), ls="--", lw=1, label=f"{m}: RGB baseline")
+    ax.set_ylabel(f"{metric} (%)")
+    ax.legend(frameon=False)
+    return fig
