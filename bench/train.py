@@ -1,11 +1,14 @@
-"""Training-step speed of each model at the small profile size, fp32 vs bf16, and data wait.
+"""Training-step speed of each model at the small profile size: fp32 (NCHW), fp32
+channels_last (``profile.channels_last``) and bf16 autocast (``profile.precision="bf16"``), and
+the data wait.
 
     OMP_NUM_THREADS=2 python bench/train.py [--size 96 32] [--steps 6] [--models mpm mscan ...]
+                                            [--modes fp32 fp32_cl bf16]
 
-Prints per model ``train: <model> small HxW: <n> img/s (fp32), <m> img/s (bf16), bf16/fp32 x<r>,
-data wait <p>%`` where data wait is the share of a bf16 step spent in ``get_batch`` + the
-training transform of the cached synthetic quick set (same run, same machine). Sizes only:
-other jobs on the machine change the numbers.
+Prints per model ``train: <model> small HxW: <n> img/s (fp32), <c> img/s (fp32_cl), <m> img/s
+(bf16), fp32_cl/fp32 x<r>, bf16/fp32 x<r>, data wait <p>%`` where data wait is the share of
+the fastest mode's step spent in ``get_batch`` + the training transform of the cached synthetic
+quick set (same run, same machine). Sizes only: other jobs on the machine change the numbers.
 """
 from __future__ import annotations
 
@@ -17,14 +20,19 @@ import torch
 MODELS = ("ide_rgb", "mpm", "mscan", "mgcam", "maskreid_mf", "semparts")
 
 
-def step_rate(name: str, size: tuple[int, int], batch: int, steps: int, bf16: bool) -> float:
-    from reidlib.engine.experiment import enable_amp
+MODES = ("fp32", "fp32_cl", "bf16")
+
+
+def step_rate(name: str, size: tuple[int, int], batch: int, steps: int, mode: str) -> float:
+    from reidlib.engine.experiment import enable_amp, enable_channels_last
     from reidlib.models import build_model
 
     torch.manual_seed(0)
     model = build_model(name, 100, "small").train()
-    if bf16:
+    if mode == "bf16":
         enable_amp(model)
+    elif mode == "fp32_cl":
+        enable_channels_last(model)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x, m = torch.randn(batch, 3, *size), (torch.rand(batch, 1, *size) > 0.5).float()
     y = torch.randint(0, 100, (batch,))
@@ -70,16 +78,19 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--models", nargs="*", default=list(MODELS))
+    ap.add_argument("--modes", nargs="*", default=list(MODES), choices=MODES)
     a = ap.parse_args()
     size = tuple(a.size)
     data = data_rate(size, a.batch, 20)
     print(f"data: get_batch + transform {size[0]}x{size[1]}: {data:.0f} img/s", flush=True)
+    modes = ["fp32"] + [m for m in a.modes if m != "fp32"]   # fp32 is the reference of the ratios
     for name in a.models:
-        fp32 = step_rate(name, size, a.batch, a.steps, False)
-        bf16 = step_rate(name, size, a.batch, a.steps, True)
-        wait = 100 * (1 / data) / (1 / data + 1 / bf16)
-        print(f"train: {name} small {size[0]}x{size[1]}: {fp32:.0f} img/s (fp32), {bf16:.0f} img/s (bf16), "
-              f"bf16/fp32 x{bf16 / fp32:.2f}, data wait {wait:.1f}%", flush=True)
+        rates = {m: step_rate(name, size, a.batch, a.steps, m) for m in modes}
+        best = max(rates.values())
+        wait = 100 * (1 / data) / (1 / data + 1 / best)
+        cols = ", ".join(f"{r:.0f} img/s ({m})" for m, r in rates.items())
+        ratios = ", ".join(f"{m}/fp32 x{r / rates['fp32']:.2f}" for m, r in rates.items() if m != "fp32")
+        print(f"train: {name} small {size[0]}x{size[1]}: {cols}, {ratios}, data wait {wait:.1f}%", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@
 # **What runs here.** `reidlib.domain.run_cross_domain` for four methods, direct transfer
 # (the floor), ECN, ECN + parts and the supervised target model (the ceiling; the
 # target's labels are read only by this row), in both directions between SynthReID's
-# `market` and `duke` domain styles, over the profile's seeds. Camera-invariance uses
+# `market` and `duke` domain styles (the quick profile: market -> duke only, to fit its
+# 30 minutes), over the profile's seeds. Camera-invariance uses
 # the per-camera colour-statistics stand-in for CamStyle images. For the real data set
 # `directions=["market1501->dukemtmcreid", "dukemtmcreid->market1501"]`,
 # `profile="paper"` and `data_root` the folder holding both data sets.
@@ -23,7 +24,8 @@ _before = set(globals())
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper
 seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
-directions = ["market->duke", "duke->market"]   # source->target: market, duke (SynthReID) or market1501, dukemtmcreid
+directions = None   # source->target: market, duke (SynthReID) or market1501, dukemtmcreid; None: both
+                    # directions (quick: market->duke only, to fit the 30-minute study)
 methods = ["direct", "ecn", "ecn_parts", "supervised"]   # reidlib.domain.METHODS
 data_root = None    # parent folder of the real data sets (None = $REIDLIB_DATA)
 overrides = {}      # keyword overrides of run_cross_domain, e.g. {"epochs": 4, "lam": 0.3}
@@ -39,11 +41,15 @@ from reidlib.study.notebook_params import CrossDomainParams
 from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows
 from reidlib.study.report import write_result
+from reidlib.study.sweeps import for_profile
 from reidlib.study.verdict import headline
 
+BOTH = ["market->duke", "duke->market"]
+
 params = collect_params(CrossDomainParams, globals(), _before)
-roots = domain_roots(params.directions, params.data_root)
-tidy = run_cross_domain_grid(params.directions, params.methods, params.profile, params.seeds, roots=roots,
+directions = for_profile(params.directions, params.profile, BOTH, BOTH, quick=BOTH[:1])
+roots = domain_roots(directions, params.data_root)
+tidy = run_cross_domain_grid(directions, params.methods, params.profile, params.seeds, roots=roots,
                              **params.overrides)
 wide = widen_directions(tidy)
 order = list(dict.fromkeys(tidy["row"]))

@@ -54,6 +54,7 @@ class Profile:
     checkpoint_every: int = 0            # steps between mid-epoch checkpoints (0 = per epoch)
     max_steps_per_epoch: int | None = None
     precision: str = "fp32"              # "bf16": autocast + channels_last (not bit-exact); "auto"
+    channels_last: bool = False          # fp32 in NHWC order (not bit-exact; faster for some models)
     from_scratch: bool = False           # no pretrained backbone: base layers train at the new layers' lr
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -55,7 +55,7 @@ class RankingGridParams(ExperimentParams):
 class CrossDomainParams(ExperimentParams):
     """E10: directions and methods (SemParts Tables 1-4)."""
 
-    directions: list[str] = field(default_factory=lambda: ["market->duke", "duke->market"])
+    directions: Optional[list[str]] = None   # None: both SynthReID directions (quick: market->duke)
     methods: list[str] = field(default_factory=lambda: ["direct", "ecn", "ecn_parts", "supervised"])
 
 
@@ -109,7 +109,7 @@ class SynthReIDParams:
     seeds: Optional[list[int]] = None
     domains: list[str] = field(default_factory=lambda: ["market", "duke"])
     cnn_domains: list[str] = field(default_factory=lambda: ["market", "duke"])
-    kinds: list[str] = field(default_factory=lambda: ["rgb", "masked_rgb", "rgbm"])
+    kinds: Optional[list[str]] = None   # None: all three (quick: rgb, masked_rgb)
     overrides: dict = field(default_factory=dict)
 
 

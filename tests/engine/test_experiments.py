@@ -141,6 +141,23 @@ def test_extracted_masks_use_a_pluggable_extractor():
         del data_spec.MASK_SOURCES["upper_half"]
 
 
+@pytest.mark.parametrize("name", ["maskreid_mf", "mpm", "mgcam"])
+def test_channels_last_equals_contiguous_up_to_rounding(name):
+    from reidlib.engine.experiment import enable_channels_last
+    from reidlib.models import build_model
+
+    torch.manual_seed(0)
+    ref = build_model(name, 5, "small").eval()
+    cl = build_model(name, 5, "small").eval()
+    cl.load_state_dict(ref.state_dict())
+    enable_channels_last(cl)
+    x, m = torch.randn(2, 3, 96, 32), (torch.rand(2, 1, 96, 32) > 0.5).float()
+    with torch.no_grad():
+        a, b = ref(x, m)["features"], cl(x, m)["features"]
+    assert torch.allclose(a, b, rtol=1e-4, atol=1e-4 * float(a.abs().max()))
+    assert set(cl.state_dict()) == set(ref.state_dict())
+
+
 def test_bf16_autocast_returns_fp32_close_to_fp32():
     from reidlib.models import build_model
 
