@@ -38,7 +38,8 @@ import torch
 from reidlib.data.base import ReIDDataset, relabel
 from reidlib.engine.hooks import Hook
 from reidlib.engine.loop import LossTerm, Trainer
-from reidlib.engine.profiles import get_profile
+from reidlib.engine.precision import enable_channels_last
+from reidlib.engine.profiles import get_profile, use_channels_last
 from reidlib.engine.recipes import get_recipe
 
 from .camstyle import FolderCamStyle, StatsCamStyle
@@ -111,12 +112,14 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
                        knn_start: int | None = None, seg_weight: float = 1.0, camstyle: str | None = "stats",
                        recipe: str = "semparts", max_steps_per_epoch: int | None = None,
                        cache_images: bool = True, erase_p: float = 0.5, evaluate: bool = True,
-                       quiet: bool = True, model_kwargs: Mapping[str, Any] | None = None
-                       ) -> tuple[torch.nn.Module, dict[str, float]]:
+                       quiet: bool = True, model_kwargs: Mapping[str, Any] | None = None,
+                       channels_last: bool = False) -> tuple[torch.nn.Module, dict[str, float]]:
     """Train ``method`` (module docstring) and return ``(model, metrics on target query/gallery)``.
 
     ``camstyle``: ``"stats"`` (per-camera colour statistics, a stand-in), a folder of
     CamStyle images, or None (no camera-invariance). Metrics: rank1/5/10, mAP (percent).
+    ``channels_last``: train fp32 in NHWC order (``reidlib.engine.precision``; the profiles'
+    ``channels_last`` families decide it in :func:`run_cross_domain`).
     """
     from reidlib.data.image_dataset import ImageDataset
     from reidlib.data.samplers import RandomIdentitySampler
@@ -136,6 +139,8 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
     src = ImageDataset(labelled.train, size=size, label_map=lm, cache=cache_images)
     model = build_model("semparts", len(lm), model_size, retrieval="global+parts" if parts else "global",
                         **dict(model_kwargs or {}))
+    if channels_last:
+        enable_channels_last(model)
     rec = get_recipe(recipe)
     if epochs is not None:
         rec = rec.scaled(int(epochs))
@@ -199,7 +204,8 @@ def run_cross_domain(source: str | ReIDDataset = "market", target: str | ReIDDat
     prof = get_profile(profile)
     opts: dict[str, Any] = dict(image_size=tuple(prof.image_size), model_size=prof.model_size,
                                 epochs=prof.epochs, batch_p=prof.batch_p, batch_k=prof.batch_k,
-                                max_steps_per_epoch=prof.max_steps_per_epoch, cache_images=prof.cache_images)
+                                max_steps_per_epoch=prof.max_steps_per_epoch, cache_images=prof.cache_images,
+                                channels_last=use_channels_last(prof, "semparts"))
     opts.update(kwargs)
     s = load_domain(source, prof.data_preset, source_root, cache_dir)
     t = load_domain(target, prof.data_preset, target_root, cache_dir)

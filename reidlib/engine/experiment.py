@@ -31,7 +31,8 @@ import torch
 
 from . import distributed as D
 from .loop import LossTerm, Trainer
-from .profiles import get_profile, resolve_precision
+from .precision import enable_amp, enable_channels_last
+from .profiles import get_profile, resolve_precision, use_channels_last
 from .recipes import get_experiment, get_recipe
 from .runs import open_run
 from .schedule import Recipe
@@ -102,46 +103,6 @@ def _loss_term(spec: Mapping[str, Any]) -> LossTerm:
     return build_term(spec)
 
 
-def enable_channels_last(model: torch.nn.Module) -> torch.nn.Module:
-    """fp32 channels_last for ``model`` (in place): weights and the input image in NHWC order.
-    Not bit-exact with NCHW; on this AVX2 CPU it trains the small MaskReID ~1.5x faster
-    (bench/train.py prints the ratio per model). The state dict's values are unchanged."""
-    model.to(memory_format=torch.channels_last)
-    inner = model.forward
-
-    def forward(x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
-        return inner(x.contiguous(memory_format=torch.channels_last), mask)
-
-    model.forward = forward  # type: ignore[method-assign]
-    return model
-
-
-def enable_amp(model: torch.nn.Module, device: str | torch.device = "cpu") -> torch.nn.Module:
-    """bf16 autocast + channels_last for ``model`` (in place): its ``forward`` runs under
-    ``torch.autocast(device_type, torch.bfloat16)`` and returns float32 tensors, so the losses
-    and the evaluator stay in fp32. The state dict is unchanged (no wrapper module)."""
-    dev = torch.device(device).type
-    model.to(memory_format=torch.channels_last)
-    inner = model.forward
-
-    def to_float(x: Any) -> Any:
-        if isinstance(x, torch.Tensor):
-            return x.float() if x.is_floating_point() else x
-        if isinstance(x, (list, tuple)):
-            return type(x)(to_float(v) for v in x)
-        if isinstance(x, dict):
-            return {k: to_float(v) for k, v in x.items()}
-        return x
-
-    def forward(x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
-        x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(dev, dtype=torch.bfloat16):
-            return to_float(inner(x, mask))
-
-    model.forward = forward  # type: ignore[method-assign]
-    return model
-
-
 def _check_stages(recipe: Recipe, terms: list[LossTerm]) -> None:
     names = {t.name for t in terms}
     for st in recipe.stages:  # drop weights of terms this experiment does not have
@@ -207,7 +168,7 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
     model = build_model(cfg["model"]["name"], bundle.num_classes, prof["model_size"], **cfg["model"].get("kwargs", {}))
     if resolve_precision(prof.get("precision", "fp32")) == "bf16":
         enable_amp(model)
-    elif prof.get("channels_last", False):
+    elif use_channels_last(prof, cfg["model"]["name"]):
         enable_channels_last(model)
     recipe = Recipe.from_dict(cfg["recipe"])
     terms = [_loss_term(s) for s in cfg["losses"]]

@@ -54,7 +54,7 @@ class Profile:
     checkpoint_every: int = 0            # steps between mid-epoch checkpoints (0 = per epoch)
     max_steps_per_epoch: int | None = None
     precision: str = "fp32"              # "bf16": autocast + channels_last (not bit-exact); "auto"
-    channels_last: bool = False          # fp32 in NHWC order (not bit-exact; faster for some models)
+    channels_last: tuple[str, ...] = ()  # model families (name prefixes) trained fp32 in NHWC order
     from_scratch: bool = False           # no pretrained backbone: base layers train at the new layers' lr
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -75,6 +75,7 @@ class Profile:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["image_size"], d["seeds"] = list(self.image_size), list(self.seeds)
+        d["channels_last"] = list(self.channels_last)
         return d
 
     def override(self, **kw: Any) -> "Profile":
@@ -82,17 +83,34 @@ class Profile:
         bad = sorted(set(kw) - valid)
         if bad:
             raise KeyError(f"unknown profile fields {bad}; valid: {', '.join(sorted(valid))}")
-        kw = {k: tuple(v) if k in ("image_size", "seeds") else v for k, v in kw.items()}
+        kw = {k: tuple(v) if k in ("image_size", "seeds", "channels_last") else v for k, v in kw.items()}
         return replace(self, **kw)
+
+
+#: model families that train faster in fp32 channels_last on this project's 2-core AVX2 CPU
+#: (bench/train.py, 96x32, 2 threads: maskreid_mf x1.62, semparts x1.21, mpm x1.13, ide x1.05;
+#: mscan and mgcam x0.85, so they stay NCHW)
+CPU_CHANNELS_LAST = ("maskreid", "semparts", "mpm")
+
+
+def use_channels_last(profile: Any, model_name: str) -> bool:
+    """Does ``profile`` (a Profile or its dict) train ``model_name`` in channels_last?
+    Not with bf16 (that path is channels_last already)."""
+    get = profile.get if isinstance(profile, dict) else lambda k, d=None: getattr(profile, k, d)
+    if resolve_precision(get("precision", "fp32")) == "bf16":
+        return False
+    return any(str(model_name).startswith(p) for p in (get("channels_last", ()) or ()))
 
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", data_preset="smoke", image_size=(64, 32), epochs=2, seeds=(0,),
                      batch_p=4, batch_k=4, max_steps_per_epoch=4, from_scratch=True),
     "quick": Profile("quick", data_preset="quick", image_size=(96, 32), epochs=5, seeds=(0, 1),
-                     batch_p=8, batch_k=4, max_steps_per_epoch=16, precision="auto", from_scratch=True),
+                     batch_p=8, batch_k=4, max_steps_per_epoch=16, precision="auto", from_scratch=True,
+                     channels_last=CPU_CHANNELS_LAST),
     "cpu": Profile("cpu", data_preset="cpu", image_size=(192, 64), epochs=30, seeds=(0, 1, 2),
-                   batch_p=8, batch_k=4, eval_every=10, precision="auto", from_scratch=True),
+                   batch_p=8, batch_k=4, eval_every=10, precision="auto", from_scratch=True,
+                   channels_last=CPU_CHANNELS_LAST),
     "paper": Profile("paper", data_preset="cpu", image_size=(256, 128), model_size="paper",
                      epochs=None, seeds=(0,), batch_p=16, batch_k=4, eval_every=20,
                      cache_images=False),

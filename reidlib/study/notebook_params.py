@@ -108,7 +108,7 @@ class SynthReIDParams:
     profile: str = "smoke"
     seeds: Optional[list[int]] = None
     domains: list[str] = field(default_factory=lambda: ["market", "duke"])
-    cnn_domains: list[str] = field(default_factory=lambda: ["market", "duke"])
+    cnn_domains: Optional[list[str]] = None   # None: every domain (quick: the first)
     kinds: Optional[list[str]] = None   # None: all three (quick: rgb, masked_rgb)
     overrides: dict = field(default_factory=dict)
 

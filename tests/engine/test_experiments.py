@@ -209,3 +209,14 @@ def test_paper_profile_uses_each_papers_input_size() -> None:
     cfg = resolve_config("mpm_ltl", "paper", {"profile.image_size": [256, 128]})
     assert cfg["profile"]["image_size"] == [256, 128]                                # an override still wins
     assert "paper_image_size" not in cfg
+
+
+def test_channels_last_families_of_a_profile():
+    from reidlib.engine.profiles import get_profile, use_channels_last
+
+    quick = get_profile("quick")
+    assert use_channels_last(quick, "maskreid_mf") and use_channels_last(quick.to_dict(), "mpm_rgb")
+    assert not use_channels_last(quick, "mscan") and not use_channels_last(quick, "mgcam_hard")
+    assert not use_channels_last(get_profile("smoke"), "maskreid_mf")      # smoke stays bit-exact NCHW
+    assert not use_channels_last(quick.override(precision="bf16"), "maskreid_mf")
+    assert quick.override(channels_last=["ide"]).channels_last == ("ide",)
