@@ -96,6 +96,10 @@ def resolve_config(experiment: str, profile: str = "quick", overrides: Mapping[s
 
         cfg["data"]["synth_key"] = cache_key(cfg["profile"]["data_preset"], cfg["data"].get("domain", "market"),
                                              int(cfg["data"].get("synth_seed", 0)))
+    if cfg["data"].get("masks") == "extracted":  # the segmenter's weights are part of the run's identity
+        from reidlib.masks.segmenters import segmenter_fingerprint
+
+        cfg["data"]["segmenter_key"] = segmenter_fingerprint(str(cfg["data"].get("segmenter", "reidlib_fcn")))
     return json.loads(json.dumps(cfg))
 
 

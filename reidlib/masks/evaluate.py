@@ -46,9 +46,18 @@ def part_iou(pred: np.ndarray, gt: np.ndarray, num_parts: int = 4) -> np.ndarray
 
 def load_synth_arrays(root: str | os.PathLike, folder: str = "bounding_box_test",
                       limit: int | None = None, parts: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """SynthReID crops ``uint8 [N, H, W, 3]`` and true masks ``[N, H, W]`` (or part maps)."""
+    """SynthReID crops ``uint8 [N, H, W, 3]`` and true masks ``[N, H, W]`` (or part maps).
+
+    Only real identities: junk (``-1_*``) and distractor (``0000_*``) crops, which sort first
+    in a Market-style folder, are skipped; ``limit`` crops are taken evenly spaced over the
+    sorted rest (every camera and identity range, not the first few ids).
+    """
     r = Path(root)
-    paths = sorted((r / folder).glob("*.jpg"))[:limit]
+    paths = [p for p in sorted((r / folder).glob("*.jpg")) if not p.name.startswith(("-1_", "0000_"))]
+    if limit is not None and 0 < limit < len(paths):
+        paths = [paths[i] for i in np.linspace(0, len(paths) - 1, limit).round().astype(int)]
+    elif limit is not None and limit <= 0:
+        raise ValueError(f"limit must be a positive number of crops or None, got {limit}")
     if not paths:
         raise FileNotFoundError(f"no SynthReID images in {r / folder}; make them with "
                                 "reidlib.data.synth.ensure_synth(...)")

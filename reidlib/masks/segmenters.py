@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Segmenter", "SEGMENTERS", "build_segmenter", "DEFAULT_SEGMENTER"]
+__all__ = ["Segmenter", "SEGMENTERS", "build_segmenter", "segmenter_fingerprint", "DEFAULT_SEGMENTER"]
 
 DEFAULT_SEGMENTER = "reidlib_fcn"
 
@@ -83,6 +83,21 @@ SEGMENTERS: dict[str, Callable[..., Segmenter]] = {
     "mediapipe_pose": _mp_pose,
     "maskrcnn": _maskrcnn,
 }
+
+
+def segmenter_fingerprint(name: str) -> str:
+    """What a segmenter's masks depend on besides the images: ``name`` plus, for the shipped
+    FCN, a digest of its weights file (runs trained on extracted masks carry it in their
+    config, so new weights never reuse runs made with the old ones)."""
+    if name != "reidlib_fcn":
+        return name
+    import hashlib
+
+    from .fcn import default_weights
+
+    path = default_weights()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "missing"
+    return f"{name}:{digest}"
 
 
 def build_segmenter(name: str = DEFAULT_SEGMENTER, **kwargs: Any) -> Segmenter:

@@ -184,6 +184,21 @@ def test_run_identity_follows_the_synthetic_data(monkeypatch) -> None:
     assert config_hash(resolve_config("ide", "smoke")) != before
 
 
+def test_run_identity_follows_the_segmenter_weights(monkeypatch, tmp_path) -> None:
+    """Runs on extracted masks are not reused once the shipped FCN weights change."""
+    from reidlib.engine.runs import config_hash
+    from reidlib.masks import fcn
+
+    row = {"data.masks": "extracted", "data.segmenter": "reidlib_fcn"}
+    cfg = resolve_config("mpm_ltl", "smoke", row)
+    assert cfg["data"]["segmenter_key"].startswith("reidlib_fcn:")
+    assert "segmenter_key" not in resolve_config("mpm_ltl", "smoke")["data"]   # true masks: no key
+    other = tmp_path / "person_fcn.pt"
+    other.write_bytes(b"other weights")
+    monkeypatch.setattr(fcn, "default_weights", lambda out_channels=4: other)
+    assert config_hash(resolve_config("mpm_ltl", "smoke", row)) != config_hash(cfg)
+
+
 def test_degraded_masks_do_not_depend_on_the_checkout_folder(tmp_path) -> None:
     """The degradation is seeded by folder/name, so two clones in other folders agree."""
     import torch
