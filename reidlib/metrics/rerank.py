@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 
 from .distance import METRICS, as_numpy, compute_distance
 
@@ -49,14 +50,20 @@ def check_rerank_params(k1: int, k2: int, lambda_value: float) -> None:
 
 
 def stable_topk(block: np.ndarray, k: int) -> np.ndarray:
-    """Indices ``[b, k]`` of the ``k`` smallest entries of each row, ordered by (value, index)."""
+    """Indices ``[b, k]`` of the ``k`` smallest entries of each row, ordered by (value, index).
+
+    Selection by ``torch.topk`` of the ``k + 1`` smallest (multi-threaded over rows, several
+    times faster than ``np.argpartition``); a tie straddles the cut exactly when the
+    ``(k+1)``-th smallest value equals the ``k``-th (topk then picked among equal values
+    arbitrarily): those rows are redone with a stable argsort.
+    """
     n = block.shape[1]
     if k >= n:
         return np.argsort(block, axis=1, kind="stable").astype(np.int64)
-    part = np.argpartition(block, k - 1, axis=1)[:, :k]
-    kth = np.take_along_axis(block, part, 1).max(axis=1)
-    # rows where a tie straddles the cut: argpartition chose arbitrarily, redo them stably
-    for r in np.flatnonzero((block <= kth[:, None]).sum(axis=1) > k):
+    t = torch.from_numpy(np.ascontiguousarray(block))
+    vals_t, part_t = torch.topk(t, k + 1, dim=1, largest=False, sorted=True)
+    part = np.ascontiguousarray(part_t[:, :k].numpy())
+    for r in torch.nonzero(vals_t[:, k] == vals_t[:, k - 1]).flatten().tolist():
         part[r] = np.argsort(block[r], kind="stable")[:k]
     vals = np.take_along_axis(block, part, 1)
     order = np.lexsort((part, vals), axis=-1)
@@ -153,13 +160,15 @@ def _as_dist(x: Any, name: str, shape: tuple[int, int] | None = None) -> np.ndar
         raise ValueError(f"{name} must have shape {want}, got {a.shape}")
     if not np.issubdtype(a.dtype, np.floating):
         a = a.astype(np.float32)
-    if not np.isfinite(a).all():
+    # one reduction instead of a bool copy of the matrix: a NaN/inf makes the sum non-finite
+    # (a finite but overflowing sum falls back to the exact element check)
+    if not np.isfinite(a.sum(dtype=np.float64)) and not np.isfinite(a).all():
         raise ValueError(f"{name} contains NaN or inf; re-ranking needs finite distances")
     return a
 
 
 def k_reciprocal_rerank(q_g_dist: Any, q_q_dist: Any, g_g_dist: Any, k1: int = 20, k2: int = 6,
-                        lambda_value: float = 0.3, chunk_size: int = 1024) -> np.ndarray:
+                        lambda_value: float = 0.3, chunk_size: int = 512) -> np.ndarray:
     """Re-ranked distances ``[Q, G]`` (float32), equal to the published ``re_ranking``.
 
     ``chunk_size`` rows of the ``N x N`` matrix are materialised at a time.
@@ -173,21 +182,33 @@ def k_reciprocal_rerank(q_g_dist: Any, q_q_dist: Any, g_g_dist: Any, k1: int = 2
     colmax = np.empty(N, np.float32)
     R = np.empty((N, K), np.int64)
 
-    def t_rows(s: int, e: int) -> np.ndarray:      # raw squared rows of T (columns of M)
+    work = np.result_type(qg.dtype, qq.dtype, gg.dtype, np.float32)
+    tq, tqg, tg = (torch.from_numpy(np.asarray(a, work)) for a in (qq, qg, gg))   # views: no copy
+
+    def columns(m: torch.Tensor, c0: int, c1: int, out: torch.Tensor, tile: int = 256) -> None:
+        for r in range(0, m.shape[0], tile):    # tiled transpose: cache-friendly, ~1.5x a plain .t() copy
+            out[:, r:r + tile] = m[r:r + tile, c0:c1].t()
+
+    def t_rows(s: int, e: int) -> torch.Tensor:      # raw squared rows of T (columns of M), C order
+        blk = torch.empty((e - s, N), dtype=tqg.dtype)
         if e <= Q:
-            blk = np.concatenate([qq[:, s:e].T, qg[s:e]], axis=1)
+            columns(tq, s, e, blk[:, :Q])
+            blk[:, Q:] = tqg[s:e]
         else:
-            blk = np.concatenate([qg[:, s - Q:e - Q].T, gg[:, s - Q:e - Q].T], axis=1)
-        return np.square(blk).astype(np.float32)
+            columns(tqg, s - Q, e - Q, blk[:, :Q])
+            columns(tg, s - Q, e - Q, blk[:, Q:])
+        blk.square_()                 # squared in the inputs' precision, then float32 (as published)
+        return blk.float()
 
     for lo, hi in ((0, Q), (Q, N)):
         for s in range(lo, hi, chunk_size):
             e = min(s + chunk_size, hi)
-            blk = t_rows(s, e)
-            colmax[s:e] = blk.max(axis=1)
-            colmax[s:e][colmax[s:e] <= 0] = 1.0  # an all-zero column stays 0 (the published code gives NaN)
-            blk /= colmax[s:e, None]
-            R[s:e] = stable_topk(blk, K)
+            blk = t_rows(s, e)          # torch: the transposed copy and the passes run multi-threaded
+            cm = blk.max(dim=1).values
+            cm[cm <= 0] = 1.0           # an all-zero column stays 0 (the published code gives NaN)
+            blk /= cm[:, None]
+            colmax[s:e] = cm.numpy()
+            R[s:e] = stable_topk(blk.numpy(), K)
 
     def pair_dist(i: np.ndarray, j: np.ndarray) -> np.ndarray:   # T[i, j] = M[j, i]^2 / colmax[i]
         out = np.empty(len(i), np.float32)
@@ -202,13 +223,13 @@ def k_reciprocal_rerank(q_g_dist: Any, q_q_dist: Any, g_g_dist: Any, k1: int = 2
     V = query_expansion(kreciprocal_weights(R, k1, pair_dist), R, k2)
     del R
     final = np.empty((Q, G), np.float32)
-    for s in range(0, Q, chunk_size):
-        e = min(s + chunk_size, Q)
-        final[s:e] = np.square(qg[s:e]).astype(np.float32) / colmax[s:e, None]
-    final *= np.float32(lambda_value)
-    for sl, ssum in jaccard_rows(V, np.arange(Q), Q):
-        jac = 1.0 - ssum / (2.0 - ssum)
-        final[sl] += (np.float32(1.0 - lambda_value) * jac).astype(np.float32)
+    tf, tcm = torch.from_numpy(final), torch.from_numpy(colmax[:Q])
+    for sl, ssum in jaccard_rows(V, np.arange(Q), Q, max_pairs=1_000_000, max_rows=128):  # ~50 MB working
+        # lambda * T + (1 - lambda) * (1 - s / (2 - s)), in torch (multi-threaded passes)
+        s_t = torch.from_numpy(np.asarray(ssum, np.float64))   # bincount of no pairs is int64
+        jac = s_t.neg().add_(2.0).reciprocal_().mul_(s_t).neg_().add_(1.0).mul_(1.0 - lambda_value)
+        orig = tqg[sl].square().float().div_(tcm[sl, None]).mul_(lambda_value)
+        tf[sl] = orig.add_(jac.float())
     return final
 
 
