@@ -44,10 +44,9 @@ from reidlib.study.report import write_result
 from reidlib.study.sweeps import for_profile
 from reidlib.study.verdict import ordering_verdicts, summarise
 
-KINDS = ["rgb", "masked_rgb", "rgbm"]
-
 params = collect_params(SynthReIDParams, globals(), _before)
-kinds = for_profile(params.kinds, params.profile, KINDS, KINDS, quick=KINDS[:2])
+kinds = for_profile(params.kinds, params.profile, ["rgb", "masked_rgb", "rgbm"], ["rgb", "masked_rgb", "rgbm"],
+                    quick=["rgb", "masked_rgb"])
 cnn_domains = for_profile(params.cnn_domains, params.profile, params.domains, params.domains, quick=params.domains[:1])
 preset = get_profile(params.profile).data_preset
 roots = {d: ensure_synth(preset, d, seed=0) for d in params.domains}

@@ -44,10 +44,9 @@ from reidlib.study.report import write_result
 from reidlib.study.sweeps import for_profile
 from reidlib.study.verdict import headline
 
-BOTH = ["market->duke", "duke->market"]
-
 params = collect_params(CrossDomainParams, globals(), _before)
-directions = for_profile(params.directions, params.profile, BOTH, BOTH, quick=BOTH[:1])
+directions = for_profile(params.directions, params.profile, ["market->duke", "duke->market"],
+                         ["market->duke", "duke->market"], quick=["market->duke"])
 roots = domain_roots(directions, params.data_root)
 tidy = run_cross_domain_grid(directions, params.methods, params.profile, params.seeds, roots=roots,
                              **params.overrides)

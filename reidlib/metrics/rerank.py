@@ -16,8 +16,9 @@ Same input convention and result as the authors' published ``re_ranking`` code
 * ``d* = (1 - lambda) d_J + lambda T`` (eq. 12), returned for the ``[Q, G]`` block.
 
 The published code holds several dense ``N x N`` arrays (values, a full argsort, ``V``,
-``V_qe``). Here: rows of ``T`` are built blockwise from the three input blocks, only the
-first ``max(k1 + 1, k2)`` neighbours are kept (``argpartition``), ``V`` is a scipy CSR matrix
+``V_qe``). Here: rows of ``T`` are built ``chunk_size`` at a time from the three input blocks
+(tiled transposes in torch, whose passes use every thread), only the first
+``max(k1 + 1, k2)`` neighbours are kept (``torch.topk``), ``V`` is a scipy CSR matrix
 (about 30 non-zeros per row), query expansion is a sparse product, and the Jaccard sums
 are computed through an inverted index (CSC columns of the gallery rows of ``V``).
 
