@@ -136,6 +136,7 @@ def jaccard_rows(V: sp.csr_matrix, q_rows: np.ndarray, num_query: int,
     Vg.sort_indices()
     colcount = np.diff(Vg.indptr)
     Vq = V[q_rows].tocsr()
+    del V                      # the caller may drop its reference too: only Vq and Vg are needed
     per_row = np.add.reduceat(np.append(colcount[Vq.indices], 0), Vq.indptr[:-1]) * (np.diff(Vq.indptr) > 0)
     start, n = 0, len(q_rows)
     while start < n:
@@ -225,7 +226,9 @@ def k_reciprocal_rerank(q_g_dist: Any, q_q_dist: Any, g_g_dist: Any, k1: int = 2
     del R
     final = np.empty((Q, G), np.float32)
     tf, tcm = torch.from_numpy(final), torch.from_numpy(colmax[:Q])
-    for sl, ssum in jaccard_rows(V, np.arange(Q), Q, max_pairs=1_000_000, max_rows=128):  # ~50 MB working
+    groups = jaccard_rows(V, np.arange(Q), Q, max_pairs=500_000, max_rows=64)   # ~25 MB per group
+    del V
+    for sl, ssum in groups:
         # lambda * T + (1 - lambda) * (1 - s / (2 - s)), in torch (multi-threaded passes)
         s_t = torch.from_numpy(np.asarray(ssum, np.float64))   # bincount of no pairs is int64
         jac = s_t.neg().add_(2.0).reciprocal_().mul_(s_t).neg_().add_(1.0).mul_(1.0 - lambda_value)
