@@ -17,7 +17,7 @@ from pathlib import Path
 
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
-from reidlib.study.report import read_results
+from reidlib.study.report import read_results, study_order
 
 
 @dataclass
@@ -42,17 +42,8 @@ class StudyResult:
 def list_notebooks(directory: Path | None = None) -> list[Path]:
     """The experiment notebooks, in study order (``00_...``, ``E1_...`` .. ``E10_...``, others)."""
     directory = directory or paths.notebooks_dir()
-
-    def key(p: Path) -> tuple:
-        stem = p.stem
-        head = stem.split("_", 1)[0]
-        if head.isdigit():
-            return (0, int(head), stem)
-        if head[:1] == "E" and head[1:].isdigit():
-            return (1, int(head[1:]), stem)
-        return (2, 0, stem)
-
-    return sorted((p for p in directory.glob("*.ipynb") if not p.name.startswith(".")), key=key)
+    return sorted((p for p in directory.glob("*.ipynb") if not p.name.startswith(".")),
+                  key=lambda p: study_order(p.stem))
 
 
 def select(notebooks: list[Path], only: str | None) -> list[Path]:
@@ -111,15 +102,6 @@ def _relative_paths(path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
-def _order_key(name: str) -> tuple:
-    head = name.split("_", 1)[0]
-    if head.isdigit():
-        return (0, int(head), name)
-    if head[:1] == "E" and head[1:].isdigit():
-        return (1, int(head[1:]), name)
-    return (2, 0, name)
-
-
 def _profile_line(profile: str) -> str:
     try:
         from reidlib.engine.profiles import get_profile
@@ -161,7 +143,7 @@ def write_summary(result: StudyResult) -> Path:
         verdict = " ".join(str(res.get("verdict") or "(no verdict recorded)").split()).replace("|", "/")
         lines.append(f"| [{res['title'].split(' — ')[0]}](#{_anchor(res['title'])}) | {verdict} |")
     lines += ["", "## Wall times", "", "| notebook | status | wall time (s) |", "|---|---|---|"]
-    for name in sorted(times, key=_order_key):
+    for name in sorted(times, key=study_order):
         t = times[name]
         lines.append(f"| {name} | {'ok' if t['ok'] else 'FAILED: ' + t['error'][:80]} | {t['seconds']:.0f} |")
     lines += ["", f"Total: {sum(t['seconds'] for t in times.values()) / 60:.1f} min", ""]

@@ -35,16 +35,21 @@ def write_result(experiment: str, profile: str, title: str, table: Any, *, claim
     return out
 
 
+def study_order(name: str) -> tuple:
+    """Sort key of notebooks and results in study order: ``00_...``, ``E1_...`` .. ``E12_...``
+    (numerically), then the others (``explore``, ``masks``), each group by name."""
+    head = name.split("_", 1)[0]
+    if head.isdigit():
+        return (0, int(head), name)
+    if head[:1] == "E" and head[1:].isdigit():
+        return (1, int(head[1:]), name)
+    return (2, 0, name)
+
+
 def read_results(profile: str) -> list[dict[str, Any]]:
     """Every stored result of ``profile``, sorted by experiment id."""
     base = paths.runs_dir() / profile / "results"
     if not base.is_dir():
         return []
-    recs = [json.loads(p.read_text()) for p in sorted(base.glob("*/result.json"))]
-
-    def key(r: dict[str, Any]) -> tuple:
-        e = r["experiment"]
-        head = e.split("_", 1)[0]
-        return (0, int(head[1:])) if head[:1] == "E" and head[1:].isdigit() else (-1, 0) if head.isdigit() else (1, 0)
-
-    return sorted(recs, key=key)
+    recs = [json.loads(p.read_text()) for p in base.glob("*/result.json")]
+    return sorted(recs, key=lambda r: study_order(r["experiment"]))
