@@ -24,7 +24,7 @@ MODES = ("fp32", "fp32_cl", "bf16")
 
 
 def step_rate(name: str, size: tuple[int, int], batch: int, steps: int, mode: str) -> float:
-    from reidlib.engine.experiment import enable_amp, enable_channels_last
+    from reidlib.engine.precision import enable_amp, enable_channels_last
     from reidlib.models import build_model
 
     torch.manual_seed(0)

@@ -31,8 +31,8 @@ import torch
 
 from . import distributed as D
 from .loop import LossTerm, Trainer
-from .precision import enable_amp, enable_channels_last
-from .profiles import get_profile, resolve_precision, use_channels_last
+from .precision import apply_profile_format
+from .profiles import get_profile
 from .recipes import get_experiment, get_recipe
 from .runs import open_run
 from .schedule import Recipe
@@ -170,10 +170,7 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
     torch.manual_seed(seed)
     bundle = build_data(data, prof)
     model = build_model(cfg["model"]["name"], bundle.num_classes, prof["model_size"], **cfg["model"].get("kwargs", {}))
-    if resolve_precision(prof.get("precision", "fp32")) == "bf16":
-        enable_amp(model)
-    elif use_channels_last(prof, cfg["model"]["name"]):
-        enable_channels_last(model)
+    apply_profile_format(model, prof, cfg["model"]["name"])
     recipe = Recipe.from_dict(cfg["recipe"])
     terms = [_loss_term(s) for s in cfg["losses"]]
     _check_stages(recipe, terms)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from reidlib.engine.experiment import (build_trainer, enable_amp, resolve_config, run_experiment,
-                                       validate_config)
+from reidlib.engine.experiment import build_trainer, resolve_config, run_experiment, validate_config
+from reidlib.engine.precision import enable_amp
 from reidlib.engine.rows import ROWS, unique_runs
 
 FAST = {"profile.max_steps_per_epoch": 1, "profile.epochs": 1, "eval.protocols": ["sq"],
@@ -143,7 +143,7 @@ def test_extracted_masks_use_a_pluggable_extractor():
 
 @pytest.mark.parametrize("name", ["maskreid_mf", "mpm", "mgcam"])
 def test_channels_last_equals_contiguous_up_to_rounding(name):
-    from reidlib.engine.experiment import enable_channels_last
+    from reidlib.engine.precision import enable_channels_last
     from reidlib.models import build_model
 
     torch.manual_seed(0)
