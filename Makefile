@@ -9,11 +9,11 @@ export OMP_NUM_THREADS ?= 2
 
 .PHONY: venv study test lab bench notebooks clean-venv
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,notebooks]'
-	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(PY) -m ipykernel install --sys-prefix --name reidlib --display-name "Python 3 (reidlib)" >/dev/null
 	touch $@
 
 venv: $(VENV)/.installed

@@ -8,7 +8,9 @@
 # part head (MPM-LTL Fig. 6).
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "00_data_and_masks")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper: picks the SynthReID preset
@@ -18,38 +20,29 @@ data_root = None    # unused for synth
 overrides = {}      # unused here
 
 # %%
-import matplotlib.pyplot as plt
-
 from reidlib.data.io import read_image, read_mask
-from reidlib.data.synth import ensure_synth, sample_grid
+from reidlib.data.synth import ensure_synth
 from reidlib.data.synthreid import read_synthreid
 from reidlib.engine.profiles import get_profile
-from reidlib.study.figures import save_figure, set_style
+from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import ExperimentParams
-from reidlib.study.params import collect_params
 from reidlib.study.visuals import mask_pooling_figure, part_grid_figure
 
-params = collect_params(ExperimentParams, globals(), _before)
+params = nb.params(ExperimentParams)
 preset = get_profile(params.profile).data_preset
 roots = {domain: ensure_synth(preset, domain, seed=0) for domain in ("market", "duke")}
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for domain, root in roots.items():
+for domain, root in roots.items():  # counts of the generated data: the same on every machine
     print(read_synthreid(root).summary().split(" at ")[0], domain)
     print("\n".join(read_synthreid(root).summary().splitlines()[1:]))
 
 # %% [markdown]
-# ## Samples per camera: image | mask | part map
-
-# %%
-set_style()
-fig, axes = plt.subplots(1, 2, figsize=(11, 6))
-for ax, (domain, root) in zip(axes, roots.items()):
-    ax.imshow(sample_grid(root, per_cam=3, cams=6))
-    ax.set_title(f"SynthReID '{domain}' (one row per camera)")
-    ax.axis("off")
-_ = save_figure(fig, f"00_synthreid_samples_{params.profile}")
+# ## Samples per camera
+#
+# The grid of samples per camera (image | mask | part map) is drawn once, by the
+# `00_synthreid` notebook: `figures/synthreid_samples_<profile>.png`.
 
 # %% [markdown]
 # ## Mask pooling (MPM-LTL Fig. 5) and part grids (Fig. 6)

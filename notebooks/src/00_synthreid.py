@@ -15,7 +15,9 @@
 # asks for the `cpu` preset (`profile="cpu"`); the stored smoke run is tiny and noisy.
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "00_synthreid")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper: the SynthReID preset and the CNN's scale
@@ -35,16 +37,14 @@ from reidlib.data.synthreid import read_synthreid
 from reidlib.engine.profiles import get_profile
 from reidlib.study.difficulty import (chance_table, difficulty_rows, difficulty_verdict, histogram_results,
                                       mask_claims, range_verdicts, row_domains)
-from reidlib.study.experiments import run_rows
+from reidlib.study.experiments import with_overrides
 from reidlib.study.figures import save_figure, set_style
 from reidlib.study.notebook_params import SynthReIDParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows
-from reidlib.study.report import write_result
 from reidlib.study.sweeps import for_profile
 from reidlib.study.verdict import ordering_verdicts, summarise
 
-params = collect_params(SynthReIDParams, globals(), _before)
+params = nb.params(SynthReIDParams)
 kinds = for_profile(params.kinds, params.profile, ["rgb", "masked_rgb", "rgbm"], ["rgb", "masked_rgb", "rgbm"],
                     quick=["rgb", "masked_rgb"])
 cnn_domains = for_profile(params.cnn_domains, params.profile, params.domains, params.domains, quick=params.domains[:1])
@@ -70,12 +70,12 @@ _ = save_figure(fig, samples)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-chance = chance_table(datasets)
+chance = chance_table(datasets)  # counts of the generated data: the same on every machine
 print(chance.to_string(index=False))
 
 # %%
 rows = difficulty_rows(cnn_domains, kinds)
-cnn = run_rows(rows, params.profile, params.seeds, extra=params.overrides)
+cnn = nb.run(with_overrides(rows, params.overrides))
 cnn["domain"] = cnn["row"].map(row_domains(rows))
 hist = histogram_results(datasets)
 tidy = pd.concat([hist, cnn], ignore_index=True)
@@ -88,7 +88,6 @@ order = [r for d in params.domains for r in tidy["row"].unique() if r.endswith(f
 # well above chance (at least 2x) and below 100% (at most 95%)?
 
 # %%
-# NBVAL_CHECK_OUTPUT
 table = summarise(tidy, metrics=("sq/rank1", "sq/mAP"), order=order)
 ranges = range_verdicts(tidy, dict(zip(tidy["row"], tidy["domain"])),
                         {d: c / 100 for d, c in zip(chance["domain"], chance["chance rank-1 (%)"])})
@@ -99,7 +98,6 @@ print(table.to_string(index=False))
 # ## Do masks help? (paired over seeds, rank-1 and mAP)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 claims = mask_claims(params.domains, cnn_domains, kinds)
 verdicts = pd.concat([ordering_verdicts(tidy, claims, metric=m) for m in ("sq/rank1", "sq/mAP")], ignore_index=True)
 print(verdicts.to_string(index=False))
@@ -110,7 +108,11 @@ print(verdict)
 fig = bar_rows(tidy, ["sq/rank1", "sq/mAP"], title=f"SynthReID difficulty ({params.profile})", order=order)
 name = f"synthreid_difficulty_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("00_synthreid", params.profile, "00 — SynthReID difficulty (issue 3)", table,
-                 claim="Histogram and RGB CNN score well above chance and below 100%; the CNN with true masks "
-                       "(masked RGB or RGB-M) scores higher than on RGB.", verdict=verdict,
-                 figures=[samples, name], tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("00 — SynthReID difficulty", table,
+              claim="Histogram and RGB CNN score well above chance and below 100%; the CNN with true masks "
+                    "(masked RGB or RGB-M) scores higher than on RGB.", verdict=verdict,
+              figures=[samples, name], tidy=tidy,
+              also={"mask orderings": verdicts})

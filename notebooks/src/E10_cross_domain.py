@@ -19,7 +19,9 @@
 # `profile="paper"` and `data_root` the folder holding both data sets.
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E10_cross_domain")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper
@@ -38,13 +40,11 @@ from reidlib.study.cross_domain import (cross_domain_claims, domain_roots, paper
 from reidlib.study.experiments import paper_table
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import CrossDomainParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows
-from reidlib.study.report import write_result
 from reidlib.study.sweeps import for_profile
 from reidlib.study.verdict import headline
 
-params = collect_params(CrossDomainParams, globals(), _before)
+params = nb.params(CrossDomainParams)
 directions = for_profile(params.directions, params.profile, ["market->duke", "duke->market"],
                          ["market->duke", "duke->market"], quick=["market->duke"])
 roots = domain_roots(directions, params.data_root)
@@ -61,7 +61,6 @@ targets = list(dict.fromkeys(tidy["target"]))
 # on the target's query/gallery. The paper has no direct-transfer or supervised row here.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 table = paper_table(wide, paper.E10_CROSS_DOMAIN, paper_columns(tidy), order=order)
 print(table.to_string(index=False))
 
@@ -72,7 +71,6 @@ print(table.to_string(index=False))
 # model above every adapted one (the ceiling).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 claims = cross_domain_claims(params.methods)
 metrics = [f"{t}:sq/{m}" for t in targets for m in ("mAP", "rank1")]
 verdicts = verdicts_over_metrics(wide, claims, metrics)
@@ -86,6 +84,10 @@ fig = bar_rows(wide, [f"{t}:sq/{m}" for t in targets for m in ("rank1", "mAP")],
                title=f"E10 cross-domain ({params.profile})", order=order)
 name = f"E10_cross_domain_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("E10_cross_domain", params.profile, "E10 — Cross-domain (SemParts Tables 1-4)", table,
-                 claim="ECN > direct transfer; ECN + semantic parts > ECN, in both directions; "
-                       "the supervised target model is the ceiling.", verdict=verdict, figures=[name], tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E10 — Cross-domain (SemParts Tables 1-4)", table,
+              claim="ECN > direct transfer; ECN + semantic parts > ECN, in both directions; "
+                    "the supervised target model is the ceiling.", verdict=verdict, figures=[name], tidy=tidy,
+              also={"orderings": verdicts})

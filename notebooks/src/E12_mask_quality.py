@@ -18,7 +18,9 @@
 # whose segmenter is not available is skipped with a note. Default data: SynthReID.
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E12_mask_quality")
 
 # %% tags=["parameters"]
 profile = "smoke"               # smoke | quick | cpu | paper
@@ -31,24 +33,21 @@ mask_ious = None                # None = [0.7] at smoke, else [0.9, 0.7, 0.5]
 segmenters = ["reidlib_fcn"]    # segmenters whose extracted masks are compared
 
 # %%
-from reidlib.study.experiments import run_rows
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import MaskQualitySweepParams
-from reidlib.study.params import collect_params
-from reidlib.study.report import write_result
 from reidlib.study.mask_quality import (available_segmenters, mask_quality_curve, mask_quality_rows,
                                         mask_quality_sentence, mask_quality_verdicts)
 from reidlib.study.sweeps import for_profile
 from reidlib.study.verdict import summarise
 
-params = collect_params(MaskQualitySweepParams, globals(), _before)
+params = nb.params(MaskQualitySweepParams)
 usable, notes = available_segmenters(params.segmenters)
 for note in notes:
     print(note)
 rows, meta = mask_quality_rows(for_profile(params.methods, params.profile, ["mpm"], ["mpm", "mgcam"]),
                                for_profile(params.mask_ious, params.profile, [0.7], [0.9, 0.7, 0.5], quick=[0.9, 0.5]),
                                usable, params.dataset, params.data_root, params.overrides)
-tidy = run_rows(rows, params.profile, params.seeds).merge(meta, on="row")
+tidy = nb.run(rows).merge(meta, on="row")
 
 # %% [markdown]
 # ## Every mask source
@@ -56,7 +55,6 @@ tidy = run_rows(rows, params.profile, params.seeds).merge(meta, on="row")
 # Ours, mean ± std over seeds, in % (single query, and with re-ranking).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 metrics = ["sq/rank1", "sq/mAP", "sq+rr/mAP"]
 table = summarise(tidy, metrics=metrics, order=list(rows))
 print(table.to_string(index=False))
@@ -68,7 +66,6 @@ print(table.to_string(index=False))
 # (empty: the method stays above down to the lowest IoU); the paired verdict there.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 verdicts = mask_quality_verdicts(tidy, "sq/mAP")
 print(verdicts.to_string(index=False))
 verdict = mask_quality_sentence(verdicts)
@@ -78,6 +75,10 @@ print(verdict)
 fig = mask_quality_curve(tidy, "sq/mAP", title=f"E12 mask quality ({params.profile})")
 name = f"E12_mask_quality_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("E12_mask_quality", params.profile, "E12 — mask quality: true, degraded, extracted masks",
-                 table, claim="(Not a paper claim.) Mask-guided models lose accuracy as mask IoU falls; "
-                 "where do they fall to the RGB baseline?", verdict=verdict, figures=[name], tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E12 — mask quality: true, degraded, extracted masks",
+              table, claim="(Not a paper claim.) Mask-guided models lose accuracy as mask IoU falls; "
+              "where do they fall to the RGB baseline?", verdict=verdict, figures=[name], tidy=tidy,
+              also={"verdicts": verdicts})

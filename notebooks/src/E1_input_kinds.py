@@ -13,7 +13,9 @@
 # SynthReID (`market` domain); for MARS set `dataset="mars"` and `profile="paper"`.
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E1_input_kinds")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper
@@ -25,17 +27,15 @@ overrides = {}      # engine overrides for every row, e.g. {"profile.epochs": 4}
 # %%
 from reidlib.study import paper_numbers as paper
 from reidlib.study.claims import verdicts_over_metrics
-from reidlib.study.experiments import paper_table, rows_for, run_rows
+from reidlib.study.experiments import paper_table
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import ExperimentParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows
-from reidlib.study.report import write_result
 from reidlib.study.verdict import headline
 
-params = collect_params(ExperimentParams, globals(), _before)
-rows = rows_for("E1", params.dataset, params.data_root, params.overrides)
-tidy = run_rows(rows, params.profile, params.seeds)
+params = nb.params(ExperimentParams)
+rows = nb.rows("E1")
+tidy = nb.run(rows)
 
 # %% [markdown]
 # ## Table 2, here and in the paper
@@ -44,7 +44,6 @@ tidy = run_rows(rows, params.profile, params.seeds)
 # in %. The paper reports XQDA only; its Euclidean cells are empty.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 columns = {"Euclidean R1": "sq/rank1", "Euclidean mAP": "sq/mAP", "R1": "sq@xqda/rank1", "mAP": "sq@xqda/mAP"}
 table = paper_table(tidy, paper.E1_INPUT_KINDS, columns, order=list(rows))
 table = table.rename(columns={"R1": "XQDA R1", "mAP": "XQDA mAP"})
@@ -54,7 +53,6 @@ print(table.to_string(index=False))
 # ## Do the paper's orderings hold? (paired over seeds, XQDA mAP and Euclidean mAP)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 claims = [("MSCAN RGB-M", "MSCAN RGB"), ("MSCAN RGB", "MSCAN Masked RGB"), ("MSCAN Masked RGB", "MSCAN Mask"),
           ("MGCAM RGB-M", "MGCAM RGB"), ("MGCAM RGB", "MSCAN RGB-M"), ("MGCAM RGB-M", "MGCAM hard")]
 verdicts = verdicts_over_metrics(tidy, claims, ["sq@xqda/mAP", "sq/mAP"])
@@ -68,6 +66,10 @@ fig = bar_rows(tidy, ["sq@xqda/rank1", "sq@xqda/mAP", "sq/mAP"], title=f"E1 inpu
                order=list(rows))
 name = f"E1_input_kinds_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("E1_input_kinds", params.profile, "E1 — Input kinds (MGCAM Table 2)", table,
-                 claim="MSCAN: RGB-M > RGB > Masked RGB >> Mask; MGCAM RGB-M > MGCAM RGB > MSCAN RGB-M; "
-                       "MGCAM (soft attention) > MGCAM hard.", verdict=verdict, figures=[name], tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E1 — Input kinds (MGCAM Table 2)", table,
+              claim="MSCAN: RGB-M > RGB > Masked RGB >> Mask; MGCAM RGB-M > MGCAM RGB > MSCAN RGB-M; "
+                    "MGCAM (soft attention) > MGCAM hard.", verdict=verdict, figures=[name], tidy=tidy,
+              also={"orderings": verdicts})

@@ -13,7 +13,9 @@
 # `profile="paper"`.
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E2_mpm_ablation")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper
@@ -26,17 +28,15 @@ overrides = {}      # engine overrides for every row, e.g. {"profile.epochs": 4}
 from IPython.display import display
 
 from reidlib.study import paper_numbers as paper
-from reidlib.study.experiments import consecutive_claims, paper_table, rows_for, run_rows
+from reidlib.study.experiments import consecutive_claims, paper_table
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import ExperimentParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows
-from reidlib.study.report import write_result
 from reidlib.study.verdict import headline, ordering_verdicts
 
-params = collect_params(ExperimentParams, globals(), _before)
-rows = rows_for("E2", params.dataset, params.data_root, params.overrides)
-tidy = run_rows(rows, params.profile, params.seeds)
+params = nb.params(ExperimentParams)
+rows = nb.rows("E2")
+tidy = nb.run(rows)
 
 # %% [markdown]
 # ## Table 1, here and in the paper
@@ -44,7 +44,6 @@ tidy = run_rows(rows, params.profile, params.seeds)
 # Each cell: ours, mean ± std over seeds (the paper's number), rank-1 / mAP in %.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 columns = {"SQ R1": "sq/rank1", "SQ mAP": "sq/mAP", "MQ R1": "mq/rank1", "MQ mAP": "mq/mAP",
            "SQ+RR R1": "sq+rr/rank1", "SQ+RR mAP": "sq+rr/mAP", "MQ+RR R1": "mq+rr/rank1",
            "MQ+RR mAP": "mq+rr/mAP"}
@@ -55,7 +54,6 @@ print(table.to_string(index=False))
 # ## Does the paper's ordering hold? (paired over seeds, SQ mAP and MQ+RR mAP)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 claims = consecutive_claims(list(rows))
 verdicts = ordering_verdicts(tidy, claims, metric="sq/mAP")
 verdicts_rr = ordering_verdicts(tidy, claims, metric="mq+rr/mAP")
@@ -69,6 +67,10 @@ fig = bar_rows(tidy, ["sq/rank1", "sq/mAP", "mq+rr/mAP"], title=f"E2 MPM-LTL abl
                order=list(rows))
 name = f"E2_mpm_ablation_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("E2_mpm_ablation", params.profile, "E2 — MPM-LTL ablation (Table 1)", table,
-             claim="Each component adds accuracy: rows (1) < (2) < ... < (7).", verdict=verdict,
-             figures=[name], tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E2 — MPM-LTL ablation (Table 1)", table,
+          claim="Each component adds accuracy: rows (1) < (2) < ... < (7).", verdict=verdict,
+          figures=[name], tidy=tidy,
+              also={"SQ mAP orderings": verdicts, "MQ+RR mAP orderings": verdicts_rr})

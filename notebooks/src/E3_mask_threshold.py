@@ -8,13 +8,15 @@
 # and of the three groups 0.0-0.3 / 0.4-0.7 / 0.8-1.0 the middle one, 0.4-0.7, is
 # best (Fig. 8).
 #
-# **What runs here.** The full MPM-LTL model (`ROWS["E3"]`) at each threshold, with
-# the profile's seeds; every run is evaluated SQ, MQ, SQ+RR and MQ+RR. The smoke
+# **What runs here.** The full MPM-LTL model (engine experiment `mpm_ltl`) with
+# `model.kwargs.threshold` set to each swept value (any value in [0, 1]), the profile's seeds; every run is evaluated SQ, MQ, SQ+RR and MQ+RR. The smoke
 # profile sweeps 0.0, 0.4 and 1.0 (one threshold per group); every other profile
 # sweeps 0.0 ... 1.0 in steps of 0.1. Default data: SynthReID (`market` domain).
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E3_mask_threshold")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper
@@ -28,21 +30,17 @@ thresholds = None   # None = [0.0, 0.4, 1.0] at smoke, else 0.0, 0.1, ..., 1.0
 import pandas as pd
 
 from reidlib.study import paper_numbers as paper
-from reidlib.study.experiments import rows_for, run_rows
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import ThresholdParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows, curve
-from reidlib.study.report import write_result
-from reidlib.study.sweeps import best_verdict, for_profile, group_means, pick_rows, query_average, with_value
+from reidlib.study.sweeps import best_verdict, for_profile, group_means, query_average
 from reidlib.study.verdict import summarise
 
-params = collect_params(ThresholdParams, globals(), _before)
+params = nb.params(ThresholdParams)
 sweep = for_profile(params.thresholds, params.profile, [0.0, 0.4, 1.0], [i / 10 for i in range(11)],
                     quick=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
-rows = pick_rows(rows_for("E3", params.dataset, params.data_root, params.overrides),
-                 [f"threshold {t:.1f}" for t in sweep])
-tidy = query_average(with_value(run_rows(rows, params.profile, params.seeds), "threshold"))
+rows = nb.sweep("threshold", sweep, lambda t: ("mpm_ltl", {"model.kwargs.threshold": t}))
+tidy = query_average(nb.run(rows))
 
 # %% [markdown]
 # ## Fig. 7: each threshold
@@ -51,7 +49,6 @@ tidy = query_average(with_value(run_rows(rows, params.profile, params.seeds), "t
 # (the paper's Fig. 7 axis; the paper gives the curve, not its numbers).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 metrics = ["avg/rank1", "avg/mAP", "sq/mAP", "mq/mAP", "sq+rr/mAP", "mq+rr/mAP"]
 table = summarise(tidy, metrics=metrics, order=list(rows))
 print(table.to_string(index=False))
@@ -62,7 +59,6 @@ print(table.to_string(index=False))
 # Per seed, the mean over the thresholds swept in each group.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 groups = group_means(tidy, "threshold", metrics)
 group_table = summarise(groups, metrics=metrics)
 print(group_table.to_string(index=False))
@@ -71,7 +67,6 @@ print(group_table.to_string(index=False))
 # ## Is 0.4 the best threshold, and 0.4-0.7 the best group? (paired over seeds, avg mAP)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 _, best_text = best_verdict(tidy, "threshold", "avg/mAP", paper.E3_BEST_THRESHOLD["Market-1501"], name="Threshold")
 _, group_text = best_verdict(groups, "row", "avg/mAP", paper.E3_BEST_GROUP, name="Group")
 verdict = f"{best_text} {group_text}"
@@ -84,6 +79,10 @@ fig_groups = bar_rows(groups, ["avg/rank1", "avg/mAP"], title=f"E3 threshold gro
 names = [f"E3_threshold_{params.profile}", f"E3_threshold_groups_{params.profile}"]
 _ = save_figure(fig, names[0])
 _ = save_figure(fig_groups, names[1])
-_ = write_result("E3_mask_threshold", params.profile, "E3 — mask-pooling threshold (MPM-LTL Fig. 7-8)",
-                 pd.concat([table, group_table], ignore_index=True), claim="Best threshold 0.4 on Market-1501; the group 0.4-0.7 is best (Fig. 8).",
-                 verdict=verdict, figures=names, tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E3 — mask-pooling threshold (MPM-LTL Fig. 7-8)",
+              pd.concat([table, group_table], ignore_index=True),
+              claim="Best threshold 0.4 on Market-1501; the group 0.4-0.7 is best (Fig. 8).",
+              verdict=verdict, figures=names, tidy=tidy, also={"Fig. 7": table, "Fig. 8": group_table})

@@ -12,7 +12,9 @@
 # (`uneven="adaptive"`). Default data: SynthReID (`market` domain).
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E4_part_counts")
 
 # %% tags=["parameters"]
 profile = "smoke"            # smoke | quick | cpu | paper
@@ -24,19 +26,15 @@ part_counts = [3, 6, 12, 18]  # the k compared (MPM-LTL Fig. 6)
 
 # %%
 from reidlib.study import paper_numbers as paper
-from reidlib.study.experiments import rows_for, run_rows
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import PartCountParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows
-from reidlib.study.report import write_result
-from reidlib.study.sweeps import best_verdict, pick_rows, query_average, sweep_summary, with_value
+from reidlib.study.sweeps import best_verdict, query_average, sweep_summary
 from reidlib.study.verdict import summarise
 
-params = collect_params(PartCountParams, globals(), _before)
-rows = pick_rows(rows_for("E4", params.dataset, params.data_root, params.overrides),
-                 [f"k = {k}" for k in params.part_counts])
-tidy = query_average(with_value(run_rows(rows, params.profile, params.seeds), "k", lambda r: int(r.split()[-1])))
+params = nb.params(PartCountParams)
+rows = nb.sweep("k", params.part_counts, lambda k: ("mpm_ltl", {"model.kwargs.parts": k}), label=lambda k: f"k = {k}")
+tidy = query_average(nb.run(rows))
 
 # %% [markdown]
 # ## Fig. 6: each part count
@@ -45,7 +43,6 @@ tidy = query_average(with_value(run_rows(rows, params.profile, params.seeds), "k
 # (the paper gives the bars, not their numbers).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 metrics = ["avg/rank1", "avg/mAP", "sq/rank1", "sq/mAP", "mq+rr/mAP"]
 table = summarise(tidy, metrics=metrics, order=list(rows))
 print(table.to_string(index=False))
@@ -54,7 +51,6 @@ print(table.to_string(index=False))
 # ## Is k = 6 best? (each k paired over seeds with our best k, SQ mAP and avg mAP)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print(sweep_summary(tidy, "k", "sq/mAP").to_string(index=False))
 _, sq_text = best_verdict(tidy, "k", "sq/mAP", paper.E4_BEST_K, name="Part count")
 _, avg_text = best_verdict(tidy, "k", "avg/mAP", paper.E4_BEST_K, name="Part count")
@@ -66,5 +62,8 @@ fig = bar_rows(tidy, ["avg/rank1", "avg/mAP", "sq/mAP"], title=f"E4 part count (
                order=list(rows))
 name = f"E4_part_counts_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("E4_part_counts", params.profile, "E4 — number of parts (MPM-LTL Fig. 6)", table,
-                 claim="k = 6 parts is best (of 3, 6, 12, 18).", verdict=verdict, figures=[name], tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E4 — number of parts (MPM-LTL Fig. 6)", table,
+              claim="k = 6 parts is best (of 3, 6, 12, 18).", verdict=verdict, figures=[name], tidy=tidy)

@@ -14,7 +14,9 @@
 # paired over seeds. Default data: SynthReID (`market` domain).
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E5_triplet_selection")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper
@@ -25,17 +27,14 @@ overrides = {}      # engine overrides for every row, e.g. {"profile.epochs": 4}
 
 # %%
 from reidlib.study import paper_numbers as paper
-from reidlib.study.experiments import rows_for, run_rows
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import ExperimentParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows
-from reidlib.study.report import write_result
 from reidlib.study.verdict import headline, ordering_verdicts, summarise
 
-params = collect_params(ExperimentParams, globals(), _before)
-rows = rows_for("E5", params.dataset, params.data_root, params.overrides)
-tidy = run_rows(rows, params.profile, params.seeds)
+params = nb.params(ExperimentParams)
+rows = nb.rows("E5")
+tidy = nb.run(rows)
 
 # %% [markdown]
 # ## Fig. 9, here
@@ -43,7 +42,6 @@ tidy = run_rows(rows, params.profile, params.seeds)
 # Ours, mean ± std over seeds, in % (the paper gives the bars, not their numbers).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 metrics = ["sq/rank1", "sq/mAP", "mq/rank1", "mq/mAP", "sq+rr/mAP", "mq+rr/mAP"]
 table = summarise(tidy, metrics=metrics, order=paper.E5_ORDER)
 print(table.to_string(index=False))
@@ -52,7 +50,6 @@ print(table.to_string(index=False))
 # ## Is mask-guided TriHard best? (paired over seeds, SQ mAP and MQ+RR mAP)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 best, others = paper.E5_ORDER[0], paper.E5_ORDER[1:]
 claims = [(best, other) for other in others]
 verdicts = ordering_verdicts(tidy, claims, metric="sq/mAP")
@@ -67,6 +64,10 @@ fig = bar_rows(tidy, ["sq/rank1", "sq/mAP", "mq+rr/mAP"], title=f"E5 triplet sel
                order=paper.E5_ORDER)
 name = f"E5_triplet_selection_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("E5_triplet_selection", params.profile, "E5 — triplet selection (MPM-LTL Fig. 9)", table,
-                 claim="Mask-guided TriHard beats Batch Hard and random triplet selection.", verdict=verdict,
-                 figures=[name], tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E5 — triplet selection (MPM-LTL Fig. 9)", table,
+              claim="Mask-guided TriHard beats Batch Hard and random triplet selection.", verdict=verdict,
+              figures=[name], tidy=tidy,
+              also={"SQ mAP": verdicts, "MQ+RR mAP": verdicts_rr})

@@ -14,7 +14,9 @@
 # SynthReID's Duke-like domain).
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E6_losses")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper
@@ -26,17 +28,15 @@ overrides = {}      # engine overrides for every row, e.g. {"profile.epochs": 4}
 # %%
 from reidlib.study import paper_numbers as paper
 from reidlib.study.claims import substitute_protocols, verdicts_over_metrics
-from reidlib.study.experiments import consecutive_claims, paper_table, rows_for, run_rows
+from reidlib.study.experiments import consecutive_claims, paper_table
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import ExperimentParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows
-from reidlib.study.report import write_result
 from reidlib.study.verdict import headline
 
-params = collect_params(ExperimentParams, globals(), _before)
-rows = rows_for("E6", params.dataset, params.data_root, params.overrides)
-tidy = run_rows(rows, params.profile, params.seeds)
+params = nb.params(ExperimentParams)
+rows = nb.rows("E6")
+tidy = nb.run(rows)
 tidy = substitute_protocols(tidy, "ranking + RR", {"sq": "sq+rr", "mq": "mq+rr"})
 
 # %% [markdown]
@@ -45,7 +45,6 @@ tidy = substitute_protocols(tidy, "ranking + RR", {"sq": "sq+rr", "mq": "mq+rr"}
 # Each cell: ours, mean ± std over seeds (the paper's Market-1501 number), rank-1 / mAP in %.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 columns = {"SQ R1": "sq/rank1", "SQ mAP": "sq/mAP", "MQ R1": "mq/rank1", "MQ mAP": "mq/mAP"}
 table = paper_table(tidy, paper.E6_LOSSES, columns, order=list(rows))
 print(table.to_string(index=False))
@@ -56,7 +55,6 @@ print(table.to_string(index=False))
 # triplet < softmax < ranking < ranking + RR.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 claims = consecutive_claims(["triplet", "softmax", "ranking", "ranking + RR"])
 verdicts = verdicts_over_metrics(tidy, claims, ["sq/mAP", "mq/mAP"])
 print(verdicts.to_string(index=False))
@@ -68,6 +66,10 @@ print(verdict)
 fig = bar_rows(tidy, ["sq/rank1", "sq/mAP", "mq/mAP"], title=f"E6 losses ({params.profile})", order=list(rows))
 name = f"E6_losses_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("E6_losses", params.profile, "E6 — Losses (MaskReID Tables 2-3)", table,
-                 claim="ranking > softmax > triplet (SQ and MQ); re-ranking the ranking model adds.",
-                 verdict=verdict, figures=[name], tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E6 — Losses (MaskReID Tables 2-3)", table,
+              claim="ranking > softmax > triplet (SQ and MQ); re-ranking the ranking model adds.",
+              verdict=verdict, figures=[name], tidy=tidy,
+              also={"orderings": verdicts})

@@ -12,7 +12,9 @@
 # (`market` domain); for Market-1501 set `dataset="market1501"` and `profile="paper"`.
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E7_ranking_loss_grid")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper
@@ -27,21 +29,20 @@ lambdas = None                  # negative-pair weights lambda (must include 0);
 # %%
 from reidlib.study import paper_numbers as paper
 from reidlib.study.sweeps import for_profile
-from reidlib.study.claims import (add_keys, best_value_verdict, claims_against, grid_labels, paper_grid,
-                                  paper_grid_frame, select_rows, verdicts_over_metrics)
-from reidlib.study.experiments import paper_table, rows_for, run_rows
+from reidlib.study.claims import (best_value_verdict, claims_against, grid_labels, paper_grid, paper_grid_frame,
+                                  verdicts_over_metrics)
+from reidlib.study.experiments import paper_table
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import RankingGridParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import heatmap
-from reidlib.study.report import write_result
 from reidlib.study.verdict import headline
 
-params = collect_params(RankingGridParams, globals(), _before)
+params = nb.params(RankingGridParams)
 grid = grid_labels(params.alphas, for_profile(params.lambdas, params.profile, [0, 2], [0, 1, 2, 5, 10],
                                               quick=[0, 2]))
-rows = select_rows(rows_for("E7", params.dataset, params.data_root, params.overrides), list(grid))
-tidy = add_keys(run_rows(rows, params.profile, params.seeds), grid, ["alpha", "lambda"])
+rows = nb.with_data({label: ("maskreid", {"losses.1.kwargs.alpha": a, "losses.1.kwargs.lam": lam},
+                             {"alpha": a, "lambda": lam}) for label, (a, lam) in grid.items()})
+tidy = nb.run(rows)
 
 # %% [markdown]
 # ## Table 4, here and in the paper
@@ -49,7 +50,6 @@ tidy = add_keys(run_rows(rows, params.profile, params.seeds), grid, ["alpha", "l
 # Each cell: ours, mean ± std over seeds (the paper's number), single-query rank-1 / mAP in %.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 table = paper_table(tidy, paper_grid(paper.E7_RANKING_GRID, grid), {"R1": "sq/rank1", "mAP": "sq/mAP"},
                     order=list(grid))
 print(table.to_string(index=False))
@@ -61,7 +61,6 @@ print(table.to_string(index=False))
 # (highest mAP in Table 4) is the best here, or within the seed spread of it.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 verdicts = verdicts_over_metrics(tidy, claims_against(grid, 1, 0.0), ["sq/mAP"])
 paper_best = max(paper.E7_RANKING_GRID, key=lambda k: paper.E7_RANKING_GRID[k][1])
 best_label = grid_labels([paper_best[0]], [paper_best[1]]).popitem()[0]
@@ -79,6 +78,10 @@ figs = {"rank1": heatmap(tidy, "alpha", "lambda", "sq/rank1", title=f"E7 rank-1,
                              title="E7 mAP, MaskReID Table 4 (Market-1501)")}
 names = [f"E7_ranking_grid_{params.profile}_{k}" for k in figs]
 _ = [save_figure(f, n) for f, n in zip(figs.values(), names)]
-_ = write_result("E7_ranking_loss_grid", params.profile, "E7 — Ranking loss alpha x lambda (MaskReID Table 4)",
-                 table, claim="lambda > 0 beats lambda = 0 at both alphas; alpha 0.15, lambda 2 is best.",
-                 verdict=verdict, figures=names, tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E7 — Ranking loss alpha x lambda (MaskReID Table 4)",
+              table, claim="lambda > 0 beats lambda = 0 at both alphas; alpha 0.15, lambda 2 is best.",
+              verdict=verdict, figures=names, tidy=tidy,
+              also={"lambda orderings": verdicts})

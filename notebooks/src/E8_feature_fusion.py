@@ -12,7 +12,9 @@
 # default); its split is `cuhk01_split` identities, query camera A, gallery camera B.
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E8_feature_fusion")
 
 # %% tags=["parameters"]
 profile = "smoke"       # smoke | quick | cpu | paper
@@ -30,18 +32,16 @@ import pandas as pd
 
 from reidlib.study import paper_numbers as paper
 from reidlib.study.claims import verdicts_over_metrics, widen
-from reidlib.study.experiments import consecutive_claims, paper_table, rows_for, run_rows
+from reidlib.study.experiments import consecutive_claims, paper_table, rows_for
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import FusionParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows
-from reidlib.study.report import write_result
 from reidlib.study.verdict import headline
 
-params = collect_params(FusionParams, globals(), _before)
+params = nb.params(FusionParams)
 first = "SynthReID" if params.dataset == "synth" else params.dataset
-rows = rows_for("E8", params.dataset, params.data_root, params.overrides)
-tidy = run_rows(rows, params.profile, params.seeds).assign(data=first)
+rows = nb.rows("E8")
+tidy = nb.run(rows).assign(data=first)
 
 # %%
 cuhk01 = {"data.kwargs": {"split": params.cuhk01_split}, "data.masks": params.cuhk01_masks,
@@ -50,7 +50,7 @@ if params.cuhk01_root is None:
     print("cuhk01_root is None: the CUHK01 column is skipped (pass -p cuhk01_root <folder>)")
 else:
     cuhk_rows = rows_for("E8", "cuhk01", params.cuhk01_root, cuhk01)
-    tidy = pd.concat([tidy, run_rows(cuhk_rows, params.profile, params.seeds).assign(data="CUHK01")],
+    tidy = pd.concat([tidy, nb.run(cuhk_rows).assign(data="CUHK01")],
                      ignore_index=True)
 datasets = list(dict.fromkeys(tidy["data"]))
 
@@ -61,7 +61,6 @@ datasets = list(dict.fromkeys(tidy["data"]))
 # set), single-query rank-1 in % (mAP for SynthReID too).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 wide = widen(tidy, "data")
 columns = {f"{first} R1": f"{first}:sq/rank1", f"{first} mAP": f"{first}:sq/mAP"}
 columns.update({"CUHK01": "CUHK01:sq/rank1"} if "CUHK01" in datasets else {})
@@ -74,7 +73,6 @@ print(table.to_string(index=False))
 # base < M < MF.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 verdicts = verdicts_over_metrics(wide, consecutive_claims(list(rows)), [f"{d}:sq/rank1" for d in datasets])
 print(verdicts.to_string(index=False))
 verdict = " ".join(f"{d} rank-1: {headline(verdicts[verdicts['metric'] == f'{d}:sq/rank1'])}" for d in datasets)
@@ -85,6 +83,10 @@ fig = bar_rows(wide, [f"{d}:sq/rank1" for d in datasets], title=f"E8 feature fus
                order=list(rows))
 name = f"E8_feature_fusion_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("E8_feature_fusion", params.profile, "E8 — Masked input and feature fusion (MaskReID Table 1)",
-                 table, claim="M > base on every data set; MF > M on most (not CUHK01 in the paper).",
-                 verdict=verdict, figures=[name], tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E8 — Masked input and feature fusion (MaskReID Table 1)",
+              table, claim="M > base on every data set; MF > M on most (not CUHK01 in the paper).",
+              verdict=verdict, figures=[name], tidy=tidy,
+              also={"orderings": verdicts})

@@ -13,7 +13,9 @@
 # domain); for MARS set `dataset="mars"` and `profile="paper"`.
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "E9_distance_metrics")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | cpu | paper
@@ -25,17 +27,15 @@ overrides = {}      # engine overrides for every row, e.g. {"profile.epochs": 4}
 # %%
 from reidlib.study import paper_numbers as paper
 from reidlib.study.claims import column_verdicts, verdicts_over_metrics
-from reidlib.study.experiments import paper_table, rows_for, run_rows
+from reidlib.study.experiments import paper_table
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import ExperimentParams
-from reidlib.study.params import collect_params
 from reidlib.study.plots import bar_rows
-from reidlib.study.report import write_result
 from reidlib.study.verdict import headline
 
-params = collect_params(ExperimentParams, globals(), _before)
-rows = rows_for("E9", params.dataset, params.data_root, params.overrides)
-tidy = run_rows(rows, params.profile, params.seeds)
+params = nb.params(ExperimentParams)
+rows = nb.rows("E9")
+tidy = nb.run(rows)
 
 # %% [markdown]
 # ## Table 3, here and in the paper
@@ -43,7 +43,6 @@ tidy = run_rows(rows, params.profile, params.seeds)
 # Each cell: ours, mean ± std over seeds (the paper's number), single-query rank-1 / mAP in %.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 distances = {"Euclidean": "sq", "KISSME": "sq@kissme", "XQDA": "sq@xqda", "RR": "sq+rr"}
 columns = {f"{d} {m}": f"{p}/{k}" for d, p in distances.items() for m, k in [("R1", "rank1"), ("mAP", "mAP")]}
 table = paper_table(tidy, paper.E9_DISTANCES, columns, order=list(rows))
@@ -56,7 +55,6 @@ print(table.to_string(index=False))
 # Distances, within each row: RR above Euclidean and XQDA, KISSME below both.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 mAPs = [f"{p}/mAP" for p in distances.values()]
 row_verdicts = verdicts_over_metrics(tidy, [("MGCAM", "MSCAN"), ("MGCAM + Siamese", "MGCAM")], mAPs)
 metric_verdicts = column_verdicts(tidy, list(rows), [("sq+rr/mAP", "sq/mAP"), ("sq+rr/mAP", "sq@xqda/mAP"),
@@ -70,6 +68,10 @@ print(verdict)
 fig = bar_rows(tidy, mAPs, title=f"E9 distance metrics, mAP ({params.profile})", order=list(rows))
 name = f"E9_distance_metrics_{params.profile}"
 _ = save_figure(fig, name)
-_ = write_result("E9_distance_metrics", params.profile, "E9 — Distance metrics (MGCAM Table 3)", table,
-                 claim="MGCAM > MSCAN and + Siamese adds under every distance; RR is the best distance, "
-                       "KISSME the worst.", verdict=verdict, figures=[name], tidy=tidy)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("E9 — Distance metrics (MGCAM Table 3)", table,
+              claim="MGCAM > MSCAN and + Siamese adds under every distance; RR is the best distance, "
+                    "KISSME the worst.", verdict=verdict, figures=[name], tidy=tidy,
+              also={"rows": row_verdicts, "distances": metric_verdicts})

@@ -10,7 +10,9 @@
 # renders one static view.
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "explore")
 
 # %% tags=["parameters"]
 run = None           # "<experiment>/<id>" under runs/; None = train or reuse `experiment` below
@@ -30,9 +32,8 @@ from IPython.display import display
 from reidlib.study.explore import (compute_features, ensure_run, list_runs, load_run, maps_figure, model_maps,
                                    topk_figure)
 from reidlib.study.notebook_params import ExploreParams
-from reidlib.study.params import collect_params
 
-params = collect_params(ExploreParams, globals(), _before)
+params = nb.params(ExploreParams)
 name = params.run or ensure_run(params.experiment, params.profile, params.seed)
 loaded = load_run(name)
 feats = compute_features(loaded)

@@ -10,7 +10,9 @@
 # as MaskReID and MGCAM did). Then typical successes and failures on SynthReID.
 
 # %%
-_before = set(globals())
+from reidlib.study.notebook import Notebook
+
+nb = Notebook(globals(), "masks")
 
 # %% tags=["parameters"]
 profile = "smoke"        # smoke | quick | cpu: the SynthReID preset scored
@@ -31,10 +33,8 @@ from reidlib.masks.segmenters import build_segmenter
 from reidlib.paths import shared_data_dir
 from reidlib.study.figures import save_figure, set_style
 from reidlib.study.notebook_params import MaskExtractionParams
-from reidlib.study.params import collect_params
-from reidlib.study.report import write_result
 
-params = collect_params(MaskExtractionParams, globals(), _before)
+params = nb.params(MaskExtractionParams)
 synth_root = ensure_synth(get_profile(params.profile).data_preset, "market", seed=0)
 pf = params.pennfudan_root or (shared_data_dir() / "PennFudanPed" if shared_data_dir() else None)
 print("Penn-Fudan:", "scored" if pf else "not available here: skipped")
@@ -49,7 +49,6 @@ shown = table.drop(columns=[c for c in table.columns if c.startswith("ms")])
 print(shown.round(3).to_string(index=False))
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print(shown[shown["data"].str.startswith("synth")].round(3).to_string(index=False))  # same everywhere
 
 # %% [markdown]
@@ -72,6 +71,9 @@ means = table.groupby("recipe")["mean_iou"].mean()
 verdict = (f"Mean IoU over segmenters and data: plain FCN use {means.get('fcn', float('nan')):.3f}, "
            f"MPM-LTL's pad-and-dilate recipe {means.get('mpm_ltl', float('nan')):.3f}.")
 print(verdict)
-_ = write_result("masks", params.profile, "Masks — segmenter IoU against ground truth", shown.round(3),
-                 claim="MPM-LTL extracts masks by padding to 3x, segmenting and dilating 3 px.",
-                 verdict=verdict, figures=[name], tidy=table)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_ = nb.finish("Masks — segmenter IoU against ground truth", shown.round(3),
+              claim="MPM-LTL extracts masks by padding to 3x, segmenting and dilating 3 px.",
+              verdict=verdict, figures=[name], tidy=table)

@@ -60,7 +60,22 @@ def select(notebooks: list[Path], only: str | None) -> list[Path]:
     return chosen
 
 
-def run_study(profile: str = "quick", only: str | None = None, *, kernel: str = "python3",
+#: the Jupyter kernel the notebooks name (registered by ``make venv``)
+KERNEL = "reidlib"
+
+
+def kernel_name() -> str:
+    """:data:`KERNEL` where it is registered, else ``python3`` (ipykernel's own, e.g. after a plain
+    ``pip install``): both run the interpreter of the environment that has reidlib."""
+    try:
+        from jupyter_client.kernelspec import find_kernel_specs
+
+        return KERNEL if KERNEL in find_kernel_specs() else "python3"
+    except Exception:  # pragma: no cover - jupyter_client comes with papermill
+        return "python3"
+
+
+def run_study(profile: str = "quick", only: str | None = None, *, kernel: str | None = None,
               progress: bool = False) -> StudyResult:
     """Execute the notebooks for ``profile``; never stops at a failure."""
     import papermill as pm
@@ -73,7 +88,7 @@ def run_study(profile: str = "quick", only: str | None = None, *, kernel: str = 
         print(f"[study] {nb.stem} (profile {profile}) ...", flush=True)
         try:
             pm.execute_notebook(str(nb), str(out_dir / nb.name), parameters={"profile": profile},
-                                kernel_name=kernel, cwd=str(nb.parent), progress_bar=progress)
+                                kernel_name=kernel or kernel_name(), cwd=str(nb.parent), progress_bar=progress)
             _relative_paths(out_dir / nb.name)
             run = NotebookRun(nb.stem, time.perf_counter() - start, True)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback

@@ -8,13 +8,15 @@ MPM-LTL model is row 7 of E2, threshold 0.4 of E3 and k = 6 of E4) trains once.
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
 from reidlib import paths
 
-Row = tuple[str, Mapping[str, Any]]
+#: ``(engine experiment, overrides)`` or ``(engine experiment, overrides, columns)``: a row of a
+#: table; ``columns`` (e.g. ``{"threshold": 0.45}``) are copied into its tidy lines as they are
+Row = tuple
 
 
 def flatten_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
@@ -33,8 +35,8 @@ def run_rows(rows: Mapping[str, Row], profile: str, seeds: Sequence[int] | None 
     """Train/evaluate every row for every seed; one tidy line per (row, seed).
 
     ``extra`` overrides are applied to every row (e.g. ``{"profile.epochs": 3}``).
-    Columns: ``row, seed, experiment, run_dir, seconds`` and ``<protocol>/<metric>``
-    as fractions in [0, 1].
+    Columns: ``row, seed, experiment, run_dir, seconds``, a row's own ``columns`` (the swept
+    value of :func:`sweep_rows`) and ``<protocol>/<metric>`` as fractions in [0, 1].
     """
     from reidlib.engine.experiment import resolve_config, run_experiment
     from reidlib.engine.profiles import get_profile
@@ -42,13 +44,14 @@ def run_rows(rows: Mapping[str, Row], profile: str, seeds: Sequence[int] | None 
 
     seeds = list(seeds) if seeds is not None else list(get_profile(profile).seeds)
     lines = []
-    for label, (experiment, overrides) in rows.items():
+    for label, (experiment, overrides, *rest) in rows.items():
         ov = {**dict(overrides), **dict(extra or {})}
+        columns = dict(rest[0]) if rest else {}
         for seed in seeds:
             start = time.perf_counter()
             metrics = run_experiment(experiment, profile, ov, seed=seed, runs_root=paths.runs_dir(), quiet=quiet)
             cfg = resolve_config(experiment, profile, ov, seed)
-            lines.append({"row": label, "seed": seed, "experiment": experiment,
+            lines.append({"row": label, **columns, "seed": seed, "experiment": experiment,
                           "run_dir": f"{experiment}/{config_hash(cfg)}",
                           "seconds": round(time.perf_counter() - start, 1), **flatten_metrics(metrics)})
     return pd.DataFrame(lines)
@@ -75,6 +78,23 @@ def paper_table(tidy: pd.DataFrame, paper: Mapping[str, Mapping[str, Any]], colu
     return pd.DataFrame(out)
 
 
+def data_overrides(dataset: str = "synth", data_root: str | None = None,
+                   overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The overrides that point a row at ``dataset`` (and ``data_root``), plus ``overrides``."""
+    extra: dict[str, Any] = {}
+    if dataset != "synth":
+        extra["data.dataset"] = dataset
+        if data_root is not None:
+            extra["data.root"] = data_root
+    extra.update(overrides or {})
+    return extra
+
+
+def with_overrides(rows: Mapping[str, Row], extra: Mapping[str, Any]) -> dict[str, Row]:
+    """``rows`` with ``extra`` overrides added to each (they win over the row's own)."""
+    return {label: (exp, {**dict(ov), **dict(extra)}, *rest) for label, (exp, ov, *rest) in rows.items()}
+
+
 def rows_for(experiment_id: str, dataset: str = "synth", data_root: str | None = None,
              overrides: Mapping[str, Any] | None = None) -> dict[str, Row]:
     """``ROWS[experiment_id]`` with the data set (and any extra overrides) applied to every row."""
@@ -82,13 +102,23 @@ def rows_for(experiment_id: str, dataset: str = "synth", data_root: str | None =
 
     if experiment_id not in ROWS:
         raise KeyError(f"unknown experiment id {experiment_id!r}; valid: {', '.join(ROWS)}")
-    extra: dict[str, Any] = {}
-    if dataset != "synth":
-        extra["data.dataset"] = dataset
-        if data_root is not None:
-            extra["data.root"] = data_root
-    extra.update(overrides or {})
-    return {label: (exp, {**ov, **extra}) for label, (exp, ov) in ROWS[experiment_id].items()}
+    return with_overrides(ROWS[experiment_id], data_overrides(dataset, data_root, overrides))
+
+
+def sweep_rows(column: str, values: Sequence[Any], row: Callable[[Any], tuple[str, Mapping[str, Any]]],
+               label: Callable[[Any], str] | None = None) -> dict[str, Row]:
+    """One row per swept value: ``row(value)`` gives ``(engine experiment, overrides)`` and the
+    value itself becomes the tidy column ``column`` (no label is parsed back). Labels default to
+    ``f"{column} {value}"``; two values with one label raise."""
+    label = label or (lambda v: f"{column} {v}")
+    out: dict[str, Row] = {}
+    for v in values:
+        name = label(v)
+        if name in out:
+            raise ValueError(f"sweep {column!r}: values {out[name][2][column]!r} and {v!r} share the label {name!r}")
+        exp, ov = row(v)
+        out[name] = (exp, dict(ov), {column: v})
+    return out
 
 
 def consecutive_claims(order: Sequence[str]) -> list[tuple[str, str]]:

@@ -1,7 +1,7 @@
 """Each notebook's parameters, as small dataclasses (what papermill may inject).
 
 Notebooks define these names as flat assignments in their ``parameters`` cell
-and call :func:`reidlib.study.params.collect_params` with the class below; a
+and call :meth:`reidlib.study.notebook.Notebook.params` with the class below; a
 name that is not a field is an error listing the valid ones.
 """
 from __future__ import annotations

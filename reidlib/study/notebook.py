@@ -1,0 +1,155 @@
+"""The one object a study notebook talks to: parameters, banner, rows, runs, result record.
+
+Every experiment notebook has the same four steps, and this module is where they live
+(so a notebook holds a parameters cell, calls, tables and plots)::
+
+    nb = Notebook(globals(), "E3_mask_threshold")     # first code cell, before the parameters
+    profile = "smoke"; seeds = None; ...               # the cell tagged "parameters"
+    params = nb.params(ThresholdParams)                # values read by name; banner printed
+    tidy = nb.run(rows)                                # rows x seeds -> tidy results
+    nb.finish(title, {"Fig. 7": table}, claim=..., verdict=..., figures=[...], tidy=tidy)
+
+Parameters are read from the notebook's namespace *by the dataclass's field names* on
+every call, so editing the parameters cell and running all cells again in the same kernel
+uses the new values. A name that appeared after the first cell and is not a field (a
+misspelt papermill ``-p seeeds 3``) is an error listing the valid names.
+
+:meth:`Notebook.finish` stores the result (:func:`reidlib.study.report.write_result`) and
+prints :func:`reidlib.study.structure.describe_result`: the only output ``make test``
+(nbval) compares, because it does not depend on float rounding (see that module).
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+from typing import Any, Callable, Mapping, Sequence, TypeVar
+
+import pandas as pd
+
+from reidlib.study.experiments import Row, data_overrides, rows_for, run_rows, sweep_rows, with_overrides
+
+T = TypeVar("T")
+
+#: the profile whose committed results the README and the banners point to (``make study``)
+DEFAULT_PROFILE = "quick"
+#: the study's committed summaries, relative to ``notebooks/``
+SUMMARIES = ("../runs/quick/summary.md", "../runs/full/summary.md")
+
+
+def collect(spec: type[T], namespace: Mapping[str, Any], before: set[str] | None = None) -> T:
+    """Build the dataclass ``spec`` from ``namespace``: each field takes the namespace's value
+    of its name (the dataclass default where the name is absent). With ``before`` (the names
+    present before the parameters cell ran), a new public name that is not a field raises
+    ``ValueError`` naming it and the valid parameters."""
+    if not dataclasses.is_dataclass(spec):
+        raise TypeError(f"{spec!r} is not a dataclass")
+    fields = [f.name for f in dataclasses.fields(spec)]
+    if before is not None:
+        unknown = sorted(k for k, v in namespace.items()
+                         if k not in before and k not in fields and not k.startswith("_")
+                         and not isinstance(v, (types.ModuleType, types.FunctionType, type)))
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {unknown} for {spec.__name__}; "
+                             f"valid parameters: {sorted(fields)}")
+    return spec(**{k: namespace[k] for k in fields if k in namespace})
+
+
+def banner(experiment: str, params: Any) -> str:
+    """What the stored outputs are: a smoke check of the code, or a study run (markdown)."""
+    profile = getattr(params, "profile", "?")
+    seeds = getattr(params, "seeds", None)
+    links = " and ".join(f"[`{s[3:]}`]({s})" for s in SUMMARIES)
+    if profile == "smoke":
+        return (f"**`{experiment}`, profile `smoke`: a check that the code runs (tiny SynthReID, "
+                f"one seed, a few training steps). Its numbers are not results.** The study's results: "
+                f"{links}; run `make study` or set `profile = \"{DEFAULT_PROFILE}\"` above.")
+    seed_txt = f"seeds {list(seeds)}" if seeds is not None else "the profile's seeds"
+    return (f"**`{experiment}`, profile `{profile}`, {seed_txt}.** Results are recorded under "
+            f"`runs/{profile}/results/{experiment}/`; the study's summaries: {links}.")
+
+
+def _show(markdown: str) -> None:
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is not None:
+            from IPython.display import Markdown, display
+
+            display(Markdown(markdown))
+            return
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        pass
+    print(markdown)
+
+
+class Notebook:
+    """One experiment notebook's session (see the module docstring).
+
+    ``namespace`` is the notebook's ``globals()``; ``experiment`` the name its result is
+    stored under (``runs/<profile>/results/<experiment>/``), conventionally the file's stem.
+    """
+
+    def __init__(self, namespace: dict[str, Any], experiment: str) -> None:
+        self.namespace = namespace
+        self.experiment = experiment
+        self._before = set(namespace)
+        self.p: Any = None
+
+    def params(self, spec: type[T], show_banner: bool = True) -> T:
+        """The notebook's parameters as ``spec`` (read by name, see :func:`collect`); shows the banner."""
+        mine = {k for k, v in self.namespace.items() if v is self}   # ``nb = Notebook(...)`` itself
+        self.p = collect(spec, self.namespace, self._before | mine)
+        if show_banner:
+            _show(banner(self.experiment, self.p))
+        return self.p
+
+    def _need_params(self) -> Any:
+        if self.p is None:
+            raise RuntimeError("call nb.params(<ParamsClass>) after the parameters cell first")
+        return self.p
+
+    def rows(self, experiment_id: str, labels: Sequence[str] | None = None) -> dict[str, Row]:
+        """The study's rows of ``experiment_id`` (``reidlib.study.rows.ROWS``) with the
+        parameters' data set, root and overrides applied; ``labels`` picks some, in order."""
+        p = self._need_params()
+        rows = rows_for(experiment_id, p.dataset, p.data_root, p.overrides)
+        if labels is None:
+            return rows
+        missing = [lab for lab in labels if lab not in rows]
+        if missing:
+            raise KeyError(f"rows {missing} do not exist in {experiment_id}; valid: {', '.join(rows)}")
+        return {lab: rows[lab] for lab in labels}
+
+    def with_data(self, rows: Mapping[str, Row]) -> dict[str, Row]:
+        """``rows`` built in the notebook with the parameters' data set, root and overrides
+        applied to each, as :meth:`rows` does for the catalogue's rows."""
+        p = self._need_params()
+        return with_overrides(rows, data_overrides(p.dataset, p.data_root, p.overrides))
+
+    def sweep(self, column: str, values: Sequence[Any], row: Callable[[Any], tuple[str, Mapping[str, Any]]],
+              label: Callable[[Any], str] | None = None) -> dict[str, Row]:
+        """One row per swept value, the value kept as the tidy column ``column``
+        (:func:`reidlib.study.experiments.sweep_rows`), on the parameters' data."""
+        return self.with_data(sweep_rows(column, values, row, label))
+
+    def run(self, rows: Mapping[str, Row]) -> pd.DataFrame:
+        """Train / evaluate every row for the parameters' profile and seeds -> tidy results
+        (one line per row and seed; :func:`reidlib.study.experiments.run_rows`)."""
+        p = self._need_params()
+        return run_rows(rows, p.profile, p.seeds)
+
+    def finish(self, title: str, table: pd.DataFrame, *, claim: str = "", verdict: str = "",
+               figures: Sequence[str] = (), tidy: pd.DataFrame | None = None,
+               also: Mapping[str, pd.DataFrame] | None = None) -> str:
+        """Store the result (``table`` is what the study summary shows) and print its structural
+        check (the cell nbval compares), covering ``table`` and the ``also`` tables (verdicts...)."""
+        from reidlib.study.report import write_result
+        from reidlib.study.structure import describe_result
+
+        p = self._need_params()
+        out = write_result(self.experiment, p.profile, title, table, claim=claim, verdict=verdict,
+                           figures=list(figures), tidy=tidy)
+        text = describe_result(self.experiment, p.profile, {"result": table, **dict(also or {})}, verdict,
+                               list(figures), out, tidy)
+        print(text)
+        return text

@@ -1,0 +1,77 @@
+"""reidlib.study.notebook: parameters read by name on every run, unknown names refused, banner."""
+from dataclasses import dataclass
+
+import pytest
+
+from reidlib.study.notebook import Notebook, banner, collect
+from reidlib.study.experiments import sweep_rows
+
+
+@dataclass
+class P:
+    profile: str = "smoke"
+    seeds: int = 1
+    dataset: str = "synth"
+    data_root: str | None = None
+    overrides: dict | None = None
+
+
+def test_collect_reads_fields_by_name_and_ignores_old_globals() -> None:
+    ns = {"np": __import__("numpy"), "x_old": 3}
+    before = set(ns)
+    ns.update(profile="quick", seeds=3, _private=1)
+    assert collect(P, ns, before) == P("quick", 3)
+
+
+def test_unknown_parameter_lists_valid_ones() -> None:
+    ns: dict = {}
+    before = set(ns)
+    ns.update(profile="quick", seeeds=3)
+    with pytest.raises(ValueError, match=r"seeeds.*valid parameters: \['data_root', 'dataset', 'overrides', 'profile', 'seeds'\]"):
+        collect(P, ns, before)
+
+
+def test_second_run_in_the_same_namespace_takes_the_edited_values() -> None:
+    """The bug of the old ``_before`` snapshot: on a second Run All the parameter names already
+    existed before the first cell, so their edited values were ignored."""
+    ns: dict = {}
+    nb = Notebook(ns, "E0")
+    ns.update(profile="smoke", seeds=1)
+    assert nb.params(P, show_banner=False).profile == "smoke"
+    ns["table"] = "a result of the first run"      # later cells leave globals behind
+    nb = Notebook(ns, "E0")                         # Run All again: the first cell ...
+    ns.update(profile="quick", seeds=2)             # ... then the edited parameters cell
+    p = nb.params(P, show_banner=False)
+    assert (p.profile, p.seeds) == ("quick", 2)
+    ns["seeeds"] = 3                                # a misspelt name typed on the second run
+    with pytest.raises(ValueError, match="seeeds"):
+        nb.params(P, show_banner=False)
+
+
+def test_banner_says_smoke_is_not_results_and_links_the_summaries() -> None:
+    text = banner("E3_mask_threshold", P("smoke"))
+    assert "not results" in text and "../runs/quick/summary.md" in text and "profile `smoke`" in text
+    other = banner("E3_mask_threshold", P("quick", seeds=None))
+    assert "not results" not in other and "runs/quick/results/E3_mask_threshold/" in other
+
+
+def test_rows_need_params_first_and_apply_the_data_set() -> None:
+    nb = Notebook({}, "E5")
+    with pytest.raises(RuntimeError, match="nb.params"):
+        nb.rows("E5")
+    nb.namespace.update(profile="smoke", dataset="market1501", data_root="/data/m", overrides={"profile.epochs": 1})
+    nb.params(P, show_banner=False)
+    rows = nb.rows("E5")
+    exp, ov = next(iter(rows.values()))[:2]
+    assert exp == "mpm_ltl" and ov["data.dataset"] == "market1501" and ov["data.root"] == "/data/m"
+    assert ov["profile.epochs"] == 1
+    with pytest.raises(KeyError, match="valid"):
+        nb.rows("E5", labels=["nope"])
+
+
+def test_sweep_keeps_the_value_as_a_column_and_refuses_label_clashes() -> None:
+    rows = sweep_rows("threshold", [0.45, 1.0], lambda t: ("mpm_ltl", {"model.kwargs.threshold": t}))
+    assert list(rows) == ["threshold 0.45", "threshold 1.0"]
+    assert rows["threshold 0.45"] == ("mpm_ltl", {"model.kwargs.threshold": 0.45}, {"threshold": 0.45})
+    with pytest.raises(ValueError, match="share the label"):
+        sweep_rows("t", [0.41, 0.44], lambda t: ("mpm_ltl", {}), label=lambda t: f"t {t:.1f}")

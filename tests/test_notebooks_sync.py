@@ -1,0 +1,50 @@
+"""The committed notebooks match their percent-format sources, name one kernel and carry no images."""
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = sorted((ROOT / "notebooks" / "src").glob("*.py"))
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("nbtool", ROOT / "tools" / "notebooks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=[p.stem for p in SOURCES])
+def test_notebook_matches_its_source(src: Path) -> None:
+    tool = _tool()
+    target = ROOT / "notebooks" / f"{src.stem}.ipynb"
+    assert target.is_file(), f"{target.name} missing: run `make notebooks NB={src.stem}`"
+    stored = nbformat.read(str(target), as_version=4)
+    assert tool.code_and_text(stored) == tool.code_and_text(tool.parse(src.read_text())), (
+        f"{target.name} differs from notebooks/src/{src.name}: rebuild it with `make notebooks NB={src.stem}` "
+        "(or copy a change made in JupyterLab back to the source)")
+    assert stored.metadata["kernelspec"] == tool.KERNELSPEC
+
+
+def test_notebooks_hold_no_images_and_stay_small() -> None:
+    total = 0
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        total += path.stat().st_size
+        nb = nbformat.read(str(path), as_version=4)
+        assert "widgets" not in nb.metadata, f"{path.name} stores widget state"
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert not any(k.startswith("image/") for k in out.get("data", {})), f"{path.name}: embedded image"
+    assert total < 500_000, f"notebooks/ holds {total} bytes of notebooks (limit 500 KB)"
+
+
+def test_strip_images_keeps_text() -> None:
+    tool = _tool()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"image/png": "AAAA", "text/plain": "<Figure size 10x10>"}),
+        nbformat.v4.new_output("stream", text="table\n")])])
+    nb.metadata["widgets"] = {"state": {}}
+    assert tool.strip_images(nb) == 1
+    assert [o["output_type"] for o in nb.cells[0].outputs] == ["stream"] and "widgets" not in nb.metadata
