@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 00 — SynthReID: samples and difficulty (issue 3)
+# # 00 — SynthReID: samples and difficulty
 #
 # **Claim to check.** SynthReID, the study's embedded data set, is hard in the way the
 # papers' data sets are: a colour-histogram baseline and a small CNN trained on RGB score

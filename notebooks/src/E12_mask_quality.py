@@ -1,5 +1,5 @@
 # %% [markdown]
-# # E12 — how much do mask-guided models lose as the masks get worse? (issue 7; our own experiment, not in the papers)
+# # E12 — how much do mask-guided models lose as the masks get worse? (our own experiment, not in the papers)
 #
 # **Question.** None of the papers measured it: MPM-LTL, MaskReID and MGCAM all
 # assume good person masks, but real re-ID data sets ship none, so a user makes them

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Masks — extraction measured against ground truth (issue 7)
+# # Masks — extraction measured against ground truth
 #
 # The papers' methods eat person masks (MPM-LTL, MaskReID, MGCAM) and body-part
 # maps (SemParts) that real re-ID sets do not ship. `python -m reidlib masks ROOT`

@@ -1,4 +1,4 @@
-"""Cross-domain re-ID (issue 8): ECN's exemplar memory and SemParts' semantic parts.
+"""Cross-domain re-ID: ECN's exemplar memory and SemParts' semantic parts.
 
 ``run_cross_domain(source, target, method)`` trains ``direct`` | ``ecn`` | ``ecn_parts`` |
 ``supervised`` (see :mod:`reidlib.domain.adaptation`) and returns rank1/5/10 and mAP.

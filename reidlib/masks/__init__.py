@@ -1,4 +1,4 @@
-"""Person masks and body-part maps for re-ID crops (issue 7).
+"""Person masks and body-part maps for re-ID crops.
 
 Torch-free at import: ``pipeline`` (MPM-LTL III-B pad-segment-dilate), ``segmenters``
 (registry), ``parts`` and ``evaluate`` load numpy only; the FCN, Mask R-CNN and

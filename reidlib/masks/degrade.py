@@ -1,7 +1,7 @@
 """Mask degradation that mimics real segmenters, controlled by the expected IoU.
 
 Experiments compare true masks, masks from a segmenter and *degraded* true masks
-(SynthReID issue 3). Each kind maps a strength ``s`` in [0, 1] to a mask whose IoU
+(SynthReID). Each kind maps a strength ``s`` in [0, 1] to a mask whose IoU
 with the true mask falls monotonically as ``s`` grows (the random fields are drawn
 once per call, so the sets removed/added are nested in ``s``):
 

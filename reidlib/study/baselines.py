@@ -1,4 +1,4 @@
-"""Colour-histogram re-ID baseline (issue 3 difficulty table): no learning, colours only.
+"""Colour-histogram re-ID baseline (the SynthReID difficulty table, notebook 00_synthreid): no learning, colours only.
 
 Each image is cut into ``stripes`` horizontal stripes of equal height (the classic
 ELF/LOMO-style layout, here without texture); each stripe gets a joint HSV histogram

@@ -1,4 +1,4 @@
-"""SynthReID's difficulty table (issue 3, notebook ``00_synthreid``).
+"""SynthReID's difficulty table (notebook ``00_synthreid``).
 
 Is the synthetic data set hard in the right way? Three questions, per domain style:
 

@@ -131,6 +131,41 @@ def _profile_line(profile: str) -> str:
             f"`{p.model_size}` models{' trained from scratch' if p.from_scratch else ''}.")
 
 
+def _machine_line(profile: str) -> str:
+    """The CPU kind, resolved precision, threads and torch version (numbers differ between CPU kinds)."""
+    import os
+
+    from reidlib.engine.machine import describe_machine
+
+    try:
+        from reidlib.engine.machine import forced_precision
+        from reidlib.engine.profiles import get_profile
+
+        precision = forced_precision() or get_profile(profile).precision
+    except (KeyError, ValueError):
+        precision = None
+    m = describe_machine(precision)
+    kind = "AVX-512 + AMX" if m["amx_bf16"] else "AVX-512" if m["avx512"] else m["cpu_capability"] or "unknown"
+    return (f"Machine: {m['cpu_model']} ({kind}, torch capability {m['cpu_capability'] or '?'}), "
+            f"{m['cpu_count']} cores, precision {m['precision'] or '?'}"
+            f"{' (forced by REIDLIB_PRECISION)' if m['forced_precision'] else ''}, {m['torch_threads']} torch threads, "
+            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {m['torch']}, "
+            f"code {_git_commit()}.")
+
+
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.project_root(), capture_output=True,
+                             text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.project_root(),
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return (out.stdout.strip() or "unknown") + (" (uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def write_summary(result: StudyResult) -> Path:
     """Write ``runs/<profile>/summary.md`` from the notebooks' recorded results.
 
@@ -138,9 +173,6 @@ def write_summary(result: StudyResult) -> Path:
     ``--only`` rerun keeps the others). The summary opens with the profile, the verdict rule
     and a verdict-at-a-glance table, then the wall times (study order), then every table.
     """
-    import os
-    import platform
-
     base = paths.runs_dir() / result.profile
     times_path = base / "wall_times.json"
     times = json.loads(times_path.read_text()) if times_path.is_file() else {}
@@ -148,8 +180,7 @@ def write_summary(result: StudyResult) -> Path:
     atomic_write_bytes(times_path, json.dumps(times, indent=1, sort_keys=True).encode())
     results = read_results(result.profile)
     lines = [f"# Study summary: profile `{result.profile}`", "",
-             _profile_line(result.profile) + f" Machine: {os.cpu_count()} CPU cores, {platform.machine()}, "
-             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}.", "",
+             _profile_line(result.profile) + " " + _machine_line(result.profile), "",
              "A paper's ordering \"A beats B\" **holds** when the per-seed paired difference is significant "
              "(paired t-test, p < 0.05), is **reversed** when significantly negative, and is otherwise "
              "**within noise** (see `reidlib/study/verdict.py`).", "",

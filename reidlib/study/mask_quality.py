@@ -1,4 +1,4 @@
-"""The mask-quality experiment (issue 7, notebook E12): how much do mask-guided models lose
+"""The mask-quality experiment (notebook E12, our own experiment): how much do mask-guided models lose
 as their masks get worse?
 
 MPM-LTL's mask-pooling model (ID loss only, Table 1 row 4, as ``ROWS["masks"]``) and MGCAM (RGB-M, eq. 8)

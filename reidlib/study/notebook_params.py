@@ -61,7 +61,7 @@ class CrossDomainParams(ExperimentParams):
 
 @dataclass
 class MaskQualityParams(ExperimentParams):
-    """Mask-quality sensitivity (issue 7): mask sources compared."""
+    """Mask-quality sensitivity: mask sources compared."""
 
     mask_ious: list[float] = field(default_factory=lambda: [0.9, 0.7, 0.5])
     segmenters: list[str] = field(default_factory=lambda: ["reidlib_fcn"])
@@ -85,7 +85,7 @@ class FusionParams(ExperimentParams):
 
 @dataclass
 class MaskQualitySweepParams(MaskQualityParams):
-    """E12 mask quality (issue 7): ``None`` picks the profile's default (see the notebook).
+    """E12 mask quality: ``None`` picks the profile's default (see the notebook).
 
     ``methods``  ``"mpm"`` (MPM-LTL mask pooling, Table 1 row 4) and/or ``"mgcam"`` (MGCAM RGB-M)
     """
@@ -95,7 +95,7 @@ class MaskQualitySweepParams(MaskQualityParams):
 
 @dataclass
 class SynthReIDParams:
-    """00_synthreid (issue 3): SynthReID's samples and difficulty table.
+    """00_synthreid: SynthReID's samples and difficulty table.
 
     ``profile``    picks the SynthReID preset (``profile.data_preset``) and the CNN's scale
     ``seeds``      ``None`` = the profile's seeds (CNN rows; the histogram is deterministic)
@@ -115,7 +115,7 @@ class SynthReIDParams:
 
 @dataclass
 class MaskExtractionParams:
-    """``masks`` notebook (issue 7): segmenters and recipes scored against ground truth."""
+    """``masks`` notebook: segmenters and recipes scored against ground truth."""
 
     profile: str = "smoke"
     segmenters: list[str] = field(default_factory=lambda: ["reidlib_fcn"])

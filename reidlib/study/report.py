@@ -2,7 +2,10 @@
 
 A notebook calls :func:`write_result` once at its end; the driver's summary
 (:func:`reidlib.study.driver.write_summary`) reads every record of a profile.
-Files: ``runs/<profile>/results/<experiment>/{result.json, results.csv}``.
+Files: ``runs/<profile>/results/<experiment>/{result.json, results.csv, runs.json}``;
+``runs.json`` holds, for every ``run_dir`` of ``results.csv``, the run's full ``config.json``
+and ``metrics.json`` (a few KB each), so every committed number can be traced to what
+produced it although the run folders themselves (checkpoints) are not committed.
 """
 from __future__ import annotations
 
@@ -32,7 +35,23 @@ def write_result(experiment: str, profile: str, title: str, table: Any, *, claim
     _atomic_write(out / "result.json", json.dumps(record, indent=1))
     if tidy is not None:
         _atomic_write(out / "results.csv", tidy.to_csv(index=False))
+        if "run_dir" in getattr(tidy, "columns", ()):
+            _atomic_write(out / "runs.json", json.dumps(run_records(tidy["run_dir"]), indent=1, sort_keys=True))
     return out
+
+
+def run_records(run_dirs: Any) -> dict[str, dict[str, Any]]:
+    """``{run_dir: {"config": ..., "metrics": ...}}`` read from ``runs/<run_dir>/`` for each distinct
+    ``run_dir`` (``"<experiment>/<id>"``); a run folder that is gone records ``None``."""
+    records: dict[str, dict[str, Any]] = {}
+    for rd in dict.fromkeys(str(r) for r in run_dirs if isinstance(r, str) and r):
+        folder = paths.runs_dir() / rd
+        rec = {}
+        for key in ("config", "metrics"):
+            f = folder / f"{key}.json"
+            rec[key] = json.loads(f.read_text()) if f.is_file() else None
+        records[rd] = rec
+    return records
 
 
 def study_order(name: str) -> tuple:

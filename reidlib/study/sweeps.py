@@ -19,7 +19,7 @@ our best value by the mean over seeds, and the paper's best compared with ours
 All metric columns are the tidy fractions in [0, 1] of
 :func:`reidlib.study.experiments.run_rows` (one line per row and seed).
 
-The mask-quality experiment (issue 7) is in :mod:`reidlib.study.mask_quality`.
+The mask-quality experiment (E12) is in :mod:`reidlib.study.mask_quality`.
 """
 from __future__ import annotations
 

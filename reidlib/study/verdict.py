@@ -86,10 +86,21 @@ def ordering_verdicts(tidy: pd.DataFrame, claims: Sequence[tuple[str, str]], met
         if len(common) == 0:
             raise ValueError(f"rows {better!r} and {worse!r} share no seed in the results")
         verdict, mean, se = paired_verdict(b.loc[common], w.loc[common], z)
+        mdd = minimum_detectable_difference(se, len(common), z)
         lines.append({"paper claims": f"{better} > {worse}", "metric": metric, "seeds": len(common),
                       "diff (pts)": round(100 * mean, 2),
-                      "se (pts)": None if math.isnan(se) else round(100 * se, 2), "verdict": verdict})
+                      "se (pts)": None if math.isnan(se) else round(100 * se, 2),
+                      "MDD (pts)": None if math.isnan(mdd) else round(100 * mdd, 2), "verdict": verdict})
     return pd.DataFrame(lines)
+
+
+def minimum_detectable_difference(se: float, n: int, z: float | None = None) -> float:
+    """The smallest mean paired difference the test would call significant at this spread:
+    ``critical_value(n) * se`` (NaN with one seed or no standard error). "Within noise" then
+    reads "no difference larger than MDD points was detectable with n seeds"."""
+    if n < 2 or se is None or math.isnan(se):
+        return float("nan")
+    return critical_value(n, z) * se
 
 
 def headline(verdicts: pd.DataFrame) -> str:
@@ -98,6 +109,8 @@ def headline(verdicts: pd.DataFrame) -> str:
     held = int((verdicts["verdict"] == "holds").sum())
     rev = verdicts.loc[verdicts["verdict"] == "reversed", "paper claims"].tolist()
     text = f"{held} of {n} of the paper's orderings hold beyond the seed spread (paired t-test, p < 0.05)"
+    if "MDD (pts)" in verdicts.columns and verdicts["MDD (pts)"].notna().any():
+        text += f" (smallest detectable difference {verdicts['MDD (pts)'].median():.1f} pts, median)"
     if rev:
         text += f"; reversed here: {', '.join(rev)}"
     return text + "."

@@ -49,7 +49,42 @@ def test_ordering_table_and_headline() -> None:
                          "mAP": [0.9, 0.91, 0.92, 0.5, 0.52, 0.51], "rank1": [1, 1, 1, 0.5, 0.6, 0.5]})
     t = ordering_verdicts(tidy, [("a", "b"), ("b", "a")])
     assert t["verdict"].tolist() == ["holds", "reversed"]
-    assert headline(t) == ("1 of 2 of the paper's orderings hold beyond the seed spread (paired t-test, p < 0.05); "
-                           "reversed here: b > a.")
+    # paired differences 0.40, 0.39, 0.41: sd 0.01, MDD = 4.303 * 0.01 / sqrt(3) = 2.48 points
+    assert headline(t) == ("1 of 2 of the paper's orderings hold beyond the seed spread (paired t-test, p < 0.05) "
+                           "(smallest detectable difference 2.5 pts, median); reversed here: b > a.")
     s = summarise(tidy)
     assert s.loc[0, "mAP"] == "91.0 ± 1.0"
+
+
+def test_minimum_detectable_difference_is_the_t_test_boundary() -> None:
+    """MDD = t_{0.975, n-1} * se: a mean difference just above it holds, just below it does not."""
+    import math
+
+    import numpy as np
+    from scipy.stats import t as student_t
+
+    from reidlib.study.verdict import minimum_detectable_difference, paired_verdict
+
+    d = np.array([0.01, -0.02, 0.04])
+    se = d.std(ddof=1) / math.sqrt(3)
+    mdd = minimum_detectable_difference(se, 3)
+    assert math.isclose(mdd, student_t.ppf(0.975, 2) * se) and math.isclose(mdd, 4.302652729911275 * se)
+    centred = d - d.mean()
+    assert paired_verdict(centred + mdd * 1.001, np.zeros(3))[0] == "holds"
+    assert paired_verdict(centred + mdd * 0.999, np.zeros(3))[0] == "within noise"
+    assert math.isnan(minimum_detectable_difference(float("nan"), 1))
+
+
+def test_ordering_verdicts_report_the_mdd() -> None:
+    import pandas as pd
+
+    from reidlib.study.verdict import headline, ordering_verdicts
+
+    tidy = pd.DataFrame({"row": ["a"] * 3 + ["b"] * 3, "seed": [0, 1, 2] * 2,
+                         "mAP": [0.50, 0.52, 0.54, 0.40, 0.43, 0.41]})
+    v = ordering_verdicts(tidy, [("a", "b")])
+    d = [0.10, 0.09, 0.13]
+    import math
+    import statistics
+    assert math.isclose(v.loc[0, "MDD (pts)"], round(100 * 4.302652729911275 * statistics.stdev(d) / math.sqrt(3), 2))
+    assert "smallest detectable difference" in headline(v)

@@ -1,4 +1,4 @@
-"""SynthReID: synthetic pedestrian crops with true masks and body parts (issue 3).
+"""SynthReID: synthetic pedestrian crops with true masks and body parts.
 
 Market-1501 layout and naming, two domain styles (``market``, ``duke``), size presets
 (``smoke``, ``quick``, ``cpu``), deterministic and cached. Entry points::
