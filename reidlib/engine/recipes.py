@@ -11,6 +11,9 @@ Recipes (``RECIPES``; epochs are the papers', scale them with ``Recipe.scaled``)
              (Caffe "step", factor not given), phase 2 halves at its midpoint.
 ``maskreid`` MaskReID sec. IV: softmax pre-training then the ranking loss; lrs not given.
              Choice: SGD 0.01 for 30 epochs (x0.1 at 20), then 0.001 for 60 (x0.1 at 40).
+``maskreid_softmax``  MaskReID sec. 4.2, "Results on Small-Scale Datasets" (Table 1):
+             "softmax loss is used for training our network", one training with DGD's
+             settings [33]: the softmax stage of ``maskreid`` alone (no ranking stage).
 ``semparts`` SemParts sec. IV-A: Adam 3e-4, weight decay 5e-4, 80 epochs (no decay given;
              choice: x0.1 at 40, the ECN code's step).
 ``ide``      a plain baseline (IDE, Zheng et al.): SGD 0.01 base / 0.1 new, x0.1 at 2/3 of training.
@@ -29,6 +32,8 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+
+from reidlib.models.mask_pooling import DEFAULT_THRESHOLD
 
 from .schedule import Recipe, Stage
 
@@ -70,6 +75,9 @@ RECIPES: dict[str, Recipe] = {
     "ide": Recipe("ide", [
         Stage("id", 30, {"base": 0.01, "new": 0.1, "classifier": 0.1}, milestones=[20]),
     ]),
+    "maskreid_softmax": Recipe("maskreid_softmax", [
+        Stage("softmax", 30, {"base": 0.01, "new": 0.01, "classifier": 0.01}, milestones=[20]),
+    ]),
 }
 
 #: every key of ``data`` (so rows can override any of them; see reidlib.engine.data_spec)
@@ -103,12 +111,12 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
                 "ide_rgbm, ide_mask_bilinear, ide_mask_pool, ide_masked_rgb, ide_mask_only",
                 "ide_rgb", {}, [{"name": "id", "weight": 1.0}], "pk", "ide", "ide",
                 data={"needs_mask": False}),
-    "mpm_ltl": _exp("full MPM-LTL (Table 1 row 7): mask pooling (threshold 0.4, the paper's best on "
-                    "Market), 6 parts, ID loss (eq. 3-4) + local-level triplet (eq. 2, margin 0.5) on "
+    "mpm_ltl": _exp(f"full MPM-LTL (Table 1 row 7): mask pooling (threshold {DEFAULT_THRESHOLD}, the "
+                    "paper's best on Market), 6 parts, ID loss (eq. 3-4) + local-level triplet (eq. 2, margin 0.5) on "
                     "mask-guided TriHard triplets (algorithm 1), three-stage recipe (sec. IV-B); "
                     "uneven='adaptive' equals exact stripes when k divides the map and lets the "
                     "smoke size (4x2 map) run",
-                    "mpm", {"parts": 6, "threshold": 0.4, "uneven": "adaptive"},
+                    "mpm", {"parts": 6, "threshold": DEFAULT_THRESHOLD, "uneven": "adaptive"},
                     [{"name": "id", "weight": 1.0, "kwargs": {"parts": "mean"}},
                      {"name": "local_triplet", "weight": 1.0, "kwargs": {"margin": 0.5}}],
                     "triplet", "mpm_ltl", "mpm",
@@ -137,6 +145,12 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
                                                       "kwargs": {"alpha": 0.15, "lam": 2.0}}],
                      "maskreid", "maskreid", "maskreid",
                      eval={"protocols": ["sq", "mq", "sq+rr", "mq+rr"]}),
+    "maskreid_softmax": _exp("MaskReID Table 1 protocol (sec. 4.2, small data sets): softmax (ID) loss only, "
+                             "one stage, PK batches (the ranking loss's 1 x P + N batches serve no purpose "
+                             "without it; DGD [33] trains on shuffled images); model.name picks the variant: "
+                             "maskreid_base (DGD), maskreid_m, maskreid_mf, maskreid_masked_only",
+                             "maskreid_mf", {}, [{"name": "id", "weight": 1.0}], "pk", "maskreid_softmax",
+                             "maskreid", eval={"protocols": ["sq", "mq"]}),
     "semparts": _exp("SemParts, source-only supervised version: ID loss on global + head/upper/lower "
                      "(eq. 3-4, summed) + part-classifier segmentation loss; Adam 3e-4; crop, flip, "
                      "random erasing", "semparts", {},

@@ -29,6 +29,7 @@ from torch import nn
 
 from .backbones import backbone_for_size
 from .inputs import InputTrunk
+from .mask_pooling import DEFAULT_THRESHOLD
 from .weights import load_backbone_weights
 
 
@@ -49,14 +50,15 @@ class IDE(nn.Module):
         last_stride: stride of ``layer4`` (default 1).
         bnneck: BatchNorm1d between the pooled feature and the classifier (default True).
         dropout: dropout before the classifier (default 0).
-        threshold: mask pooling threshold (``input_kind="mask_pool"`` only).
+        threshold: mask pooling threshold (``input_kind="mask_pool"`` only; default
+            :data:`~reidlib.models.mask_pooling.DEFAULT_THRESHOLD`).
         pretrained: local torchvision-style checkpoint for the backbone; ``pretrained_sha256``
             its checksum. The :class:`LoadReport` is kept in ``self.load_report``.
     """
 
     def __init__(self, num_classes: int, size: str = "small", input_kind: str = "rgb",
                  backbone: str | None = None, last_stride: int = 1, bnneck: bool = True,
-                 dropout: float = 0.0, threshold: float = 0.5,
+                 dropout: float = 0.0, threshold: float = DEFAULT_THRESHOLD,
                  pretrained: str | os.PathLike | None = None, pretrained_sha256: str | None = None) -> None:
         super().__init__()
         check_num_classes(num_classes)

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .backbones import BACKBONES, ResNetBackbone
-from .mask_pooling import MaskPool2d
+from .mask_pooling import DEFAULT_THRESHOLD, MaskPool2d
 
 INPUT_KINDS: dict[str, int] = {  # kind -> channels of the image fed to conv1
     "rgb": 3, "rgbm": 4, "mask_bilinear": 3, "mask_pool": 3, "masked_rgb": 3, "mask_only": 1,
@@ -86,7 +86,8 @@ class MaskChannelStem(nn.Module):
     -> ``[B, channels, ceil(H/4), ceil(W/4)]``; the last channel is the mask.
     """
 
-    def __init__(self, channels: int = 64, mask_downsample: str = "mask_pool", threshold: float = 0.5) -> None:
+    def __init__(self, channels: int = 64, mask_downsample: str = "mask_pool",
+                 threshold: float = DEFAULT_THRESHOLD) -> None:
         super().__init__()
         if mask_downsample not in MASK_DOWNSAMPLES:
             raise ValueError(f"unknown mask_downsample {mask_downsample!r}; valid: {list(MASK_DOWNSAMPLES)}")
@@ -121,7 +122,7 @@ class InputTrunk(nn.Module):
     """Input kind + ResNet backbone: ``(x, mask) -> feature map [B, out_channels, h, w]``."""
 
     def __init__(self, input_kind: str = "rgb", backbone: str = "resnet18_half", last_stride: int = 1,
-                 threshold: float = 0.5) -> None:
+                 threshold: float = DEFAULT_THRESHOLD) -> None:
         super().__init__()
         self.input_kind = check_input_kind(input_kind)
         if backbone not in BACKBONES:

@@ -33,6 +33,11 @@ from torch import nn
 
 IntPair = int | tuple[int, int]
 
+#: The one default mask-pooling threshold of every signature (this module, the mask-channel
+#: stems, IDE, MPM, the ``mpm_ltl`` recipe): 0.4, MPM-LTL's best on Market-1501 (sec. IV-C,
+#: Fig. 7; 0.5 on Duke, 0.4-0.7 the best group, Fig. 8). Pass ``threshold=`` to change it.
+DEFAULT_THRESHOLD = 0.4
+
 
 def _pair(value: IntPair, name: str, minimum: int) -> tuple[int, int]:
     pair = (value, value) if isinstance(value, int) else tuple(value)
@@ -42,7 +47,7 @@ def _pair(value: IntPair, name: str, minimum: int) -> tuple[int, int]:
 
 
 def mask_pool2d(mask: torch.Tensor, kernel_size: IntPair, stride: IntPair | None = None,
-                padding: IntPair = 0, threshold: float = 0.5,
+                padding: IntPair = 0, threshold: float = DEFAULT_THRESHOLD,
                 count_include_pad: bool = True) -> torch.Tensor:
     """Functional mask pooling; see the module docstring (MPM-LTL III-C)."""
     k = _pair(kernel_size, "kernel_size", 1)
@@ -70,12 +75,13 @@ class MaskPool2d(nn.Module):
 
     Args:
         kernel_size, stride, padding: as ``nn.AvgPool2d`` (stride defaults to the kernel).
-        threshold: in [0, 1]; the paper's best values are 0.4-0.7 (Fig. 7-8).
+        threshold: in [0, 1] (default :data:`DEFAULT_THRESHOLD`); the paper's best values are
+            0.4-0.7 (Fig. 7-8).
         count_include_pad: padding pixels count as background (default ``True``).
     """
 
     def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
-                 threshold: float = 0.5, count_include_pad: bool = True) -> None:
+                 threshold: float = DEFAULT_THRESHOLD, count_include_pad: bool = True) -> None:
         super().__init__()
         self.kernel_size = _pair(kernel_size, "kernel_size", 1)
         self.stride = _pair(self.kernel_size if stride is None else stride, "stride", 1)

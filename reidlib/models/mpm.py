@@ -42,6 +42,7 @@ from torch import nn
 from .backbones import backbone_for_size
 from .ide import check_num_classes
 from .inputs import InputTrunk, MaskChannelStem
+from .mask_pooling import DEFAULT_THRESHOLD
 from .weights import load_backbone_weights
 
 PART_GRIDS: dict[int, tuple[int, int]] = {1: (1, 1), 3: (3, 1), 6: (6, 1), 12: (6, 2), 18: (6, 3)}
@@ -55,7 +56,7 @@ class MPMStem(MaskChannelStem):
     last channel is ``MaskPool2d(3,2,1,t)(MaskPool2d(7,2,3,t)(mask))``, exactly binary.
     """
 
-    def __init__(self, channels: int = 64, threshold: float = 0.5) -> None:
+    def __init__(self, channels: int = 64, threshold: float = DEFAULT_THRESHOLD) -> None:
         super().__init__(channels, "mask_pool", threshold)
 
 
@@ -120,13 +121,14 @@ class MPM(nn.Module):
         num_classes: training identities. size: ``"small"`` | ``"paper"``.
         input_kind: ``"mask_pool"`` (MPM) or any other kind for the ablation rows.
         parts: 1, 3, 6 (default), 12, 18 or a ``(rows, cols)`` grid. dim: part feature size (256).
-        threshold: mask pooling threshold (default 0.5; paper's best 0.4-0.6).
+        threshold: mask pooling threshold (default :data:`DEFAULT_THRESHOLD` = 0.4, the
+            paper's best on Market, Fig. 7).
         backbone, last_stride, pretrained, pretrained_sha256: as :class:`IDE`.
         bn_relu, uneven: see :class:`PartHead`.
     """
 
     def __init__(self, num_classes: int, size: str = "small", input_kind: str = "mask_pool",
-                 parts: int | tuple[int, int] = 6, dim: int = 256, threshold: float = 0.5,
+                 parts: int | tuple[int, int] = 6, dim: int = 256, threshold: float = DEFAULT_THRESHOLD,
                  backbone: str | None = None, last_stride: int = 1, bn_relu: bool = True,
                  uneven: str = "error", pretrained: str | os.PathLike | None = None,
                  pretrained_sha256: str | None = None) -> None:

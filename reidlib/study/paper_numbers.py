@@ -55,7 +55,7 @@ E7_RANKING_GRID = {
 #: MaskReID Table 1: rank-1 of base (DGD), M and MF
 E8_FUSION = _rows(["VIPeR", "PRID", "3DPeS", "iLIDS", "CUHK01", "CUHK03"], {
     "base (DGD)": [38.6, 64.0, 56.0, 64.6, 66.6, 75.3],
-    "M (masked image)": [44.62, 65.00, 66.12, 69.57, 84.26, 88.75],
+    "M (original + masked image)": [44.62, 65.00, 66.12, 69.57, 84.26, 88.75],
     "MF (both + fusion)": [45.57, 70.00, 68.60, 70.43, 84.05, 92.25],
 })
 

@@ -85,3 +85,25 @@ def test_bad_geometry():
         MaskPool2d(3, 2, 2)
     with pytest.raises(ValueError, match=r"\[B, C, H, W\]"):
         MaskPool2d(3, 2, 1)(torch.ones(5, 5))
+
+
+def test_one_default_threshold_everywhere():
+    # MPM-LTL Fig. 7: 0.4 is the best threshold on Market; every signature and the
+    # mpm_ltl recipe share reidlib.models.mask_pooling.DEFAULT_THRESHOLD (old: 0.5 / 0.4).
+    import inspect
+
+    from reidlib.engine.recipes import EXPERIMENTS
+    from reidlib.models.ide import IDE
+    from reidlib.models.inputs import InputTrunk, MaskChannelStem
+    from reidlib.models.mask_pooling import DEFAULT_THRESHOLD, mask_pool2d
+    from reidlib.models.mpm import MPM, MPMStem
+
+    assert DEFAULT_THRESHOLD == 0.4
+    for fn in (mask_pool2d, MaskPool2d, MaskChannelStem, InputTrunk, MPMStem, MPM, IDE):
+        assert inspect.signature(fn).parameters["threshold"].default == DEFAULT_THRESHOLD, fn
+    assert EXPERIMENTS["mpm_ltl"]["model"]["kwargs"]["threshold"] == DEFAULT_THRESHOLD
+    assert MPM(3).trunk.backbone.stem.mask_pool1.threshold == DEFAULT_THRESHOLD
+    # a window 45 % foreground is foreground at the default (0.4) and was not at 0.5
+    window = torch.zeros(1, 1, 4, 5)
+    window.view(-1)[:9] = 1.0
+    assert MaskPool2d((4, 5))(window).item() == 1.0

@@ -50,32 +50,62 @@ def test_fusion_layer_sees_all_three_levels():
     assert m.fuse[0].in_features == m.trunk.level_channels["high"]
 
 
-def test_m_variant_ignores_unmasked_background():
+@pytest.mark.parametrize("name, stems, fusion", [
+    ("maskreid_base", ("rgb",), False), ("maskreid_m", ("rgb", "masked"), False),
+    ("maskreid_mf", ("rgb", "masked"), True), ("maskreid_masked_only", ("masked",), False)])
+def test_variants_match_table_1(name, stems, fusion):
+    # MaskReID sec. 1/3 and the Table 1 discussion: M = DGD + the masked image as an
+    # *additional* input (two stems), MF = M + the skipped fusing layer.
+    model = MODELS[name](3, size="small")
+    assert (model.stem_rgb is not None, model.stem_masked is not None) == ("rgb" in stems, "masked" in stems)
+    assert model.fusion is fusion
+    mf = MODELS["maskreid_mf"](3, size="small")
+    if name == "maskreid_m":  # M and MF differ only in the fusing layer
+        assert model.trunk.level_channels == mf.trunk.level_channels
+        assert sum(p.numel() for n, p in model.named_parameters() if not n.startswith("fuse")) == \
+            sum(p.numel() for n, p in mf.named_parameters() if not n.startswith("fuse"))
+
+
+def _background_changes_features(name):
     torch.manual_seed(0)
-    model = MODELS["maskreid_m"](5, size="small").eval()
+    model = MODELS[name](5, size="small").eval()
     x, mask = _batch(2, SMALL_HW)
     x2 = torch.where(mask > 0, x, torch.randn_like(x) * 3)
     assert not torch.equal(x, x2)
     with torch.no_grad():
         a, b = model(x, mask), model(x2, mask)
+    return a, b
+
+
+def test_masked_only_variant_ignores_unmasked_background():
+    a, b = _background_changes_features("maskreid_masked_only")
     torch.testing.assert_close(a["features"], b["features"], rtol=0, atol=0)
     torch.testing.assert_close(a["logits"], b["logits"], rtol=0, atol=0)
 
 
-def test_mf_variant_does_see_background():
+@pytest.mark.parametrize("name", ["maskreid_m", "maskreid_mf"])
+def test_m_and_mf_see_the_original_image_too(name):
+    # fails on the old maskreid_m (masked image only): the background never reached it
+    a, b = _background_changes_features(name)
+    assert not torch.allclose(a["features"], b["features"])
+
+
+@pytest.mark.parametrize("name", ["maskreid_m", "maskreid_mf", "maskreid_masked_only"])
+def test_m_and_mf_use_the_mask(name):
     torch.manual_seed(0)
-    model = MODELS["maskreid_mf"](5, size="small").eval()
+    model = MODELS[name](5, size="small").eval()
     x, mask = _batch(2, SMALL_HW)
-    x2 = torch.where(mask > 0, x, torch.randn_like(x) * 3)
     with torch.no_grad():
-        assert not torch.allclose(model(x, mask)["features"], model(x2, mask)["features"])
+        a, b = model(x, mask)["features"], model(x, torch.ones_like(mask))["features"]
+    assert not torch.allclose(a, b)
 
 
 def test_base_needs_no_mask_and_masked_variants_do():
     x, _ = _batch(2, SMALL_HW)
     MODELS["maskreid_base"](3, size="small").eval()(x)
-    with pytest.raises(ValueError, match="needs mask"):
-        MODELS["maskreid_m"](3, size="small").eval()(x)
+    for name in ("maskreid_m", "maskreid_mf", "maskreid_masked_only"):
+        with pytest.raises(ValueError, match="needs mask"):
+            MODELS[name](3, size="small").eval()(x)
 
 
 def test_one_step_decreases_loss():
