@@ -48,10 +48,22 @@ def check_features(features: Tensor, labels: Tensor | None = None, ndim: int = 2
                          f"got {tuple(labels.shape)}")
 
 
+#: floor of the squared distance under the square root (``sqrt(1e-12) = 1e-6``)
+SQRT_EPS = 1e-12
+
+
 def pair_distance(x: Tensor, y: Tensor, squared: bool = False) -> Tensor:
-    """Euclidean distance between matching rows of ``x`` and ``y`` (``[..., D]`` -> ``[...]``)."""
+    """Euclidean distance between matching rows of ``x`` and ``y`` (``[..., D]`` -> ``[...]``).
+
+    The non-squared distance is ``sqrt(clamp(d2, min=SQRT_EPS))``: a bare ``sqrt`` has an
+    infinite derivative at 0, so two identical features (``d2 = 0``) would give a NaN
+    gradient (``inf * 0``) even where the loss itself is finite. Clamping inside the root
+    is what the established re-id code does (torchreid's / open-reid's ``TripletLoss``:
+    ``dist.clamp(min=1e-12).sqrt()``): the value changes only below ``1e-6`` and the
+    gradient there is 0.
+    """
     d2 = (x - y).pow(2).sum(-1)
-    return d2 if squared else d2.sqrt()
+    return d2 if squared else d2.clamp(min=SQRT_EPS).sqrt()
 
 
 def pairwise_distance(x: Tensor, y: Tensor | None = None, squared: bool = False) -> Tensor:
