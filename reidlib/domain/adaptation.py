@@ -8,16 +8,17 @@ Methods (SemParts sec. 3-4, ECN sec. 3), all on the SemParts model
                 step one source batch (P x K identities) and one target batch of the
                 same size; target images in a random camera's style (camera-invariance),
                 exemplar-invariance, neighbourhood-invariance from ``knn_start``.
-``ecn_parts``   SemParts eq. 3-5: ``(1 - lambda) (L_g + L_h + L_u + L_l)_s + lambda
-                (memory losses on global, head, upper, lower)_t + w_seg L_seg`` (part
-                classifier on the part maps); no loss on the background.
+``ecn_parts``   SemParts eq. 3-5: ``(L_g + L_h + L_u + L_l)_s + (memory losses on global,
+                head, upper, lower)_t + w_seg L_seg`` (part classifier on the part maps;
+                eq. 5 is the plain sum, ``lam`` applies ECN's split instead); no loss on
+                the background (``semparts_loss.domain_weights``).
 ``supervised``  the ceiling: ``L_id(global)`` on the *target* train labels.
 
 Retrieval: the normalised global feature (``ecn``, ``direct``, ``supervised``; ECN's
 pool5) or ``[global, head, upper, lower]`` (``ecn_parts``), cosine distance.
 
 Defaults are ECN's published hyper-parameters (``beta=0.05``, ``knn=6``, ``alpha=0.01``
-per epoch, ``lambda=0.3``) and SemParts' optimiser (recipe ``semparts``: Adam 3e-4, wd
+per epoch, ``lambda=0.3`` for ``ecn``) and SemParts' optimiser (recipe ``semparts``: Adam 3e-4, wd
 5e-4). ECN's epoch-based schedule (neighbourhood from epoch 5 of 60, memory momentum
 ``0.01 * epoch``) is scaled to the run's length: ``knn_start = round(5/60 * epochs)``,
 momentum ``0.01 * epoch * 60 / epochs``. Not reproduced: ECN's 4096-d embedding +
@@ -44,7 +45,8 @@ from reidlib.engine.recipes import get_recipe
 
 from .camstyle import FolderCamStyle, StatsCamStyle
 from .exemplar_memory import ExemplarMemory
-from .semparts_loss import STREAMS, part_segmentation_loss, source_id_loss, stream_features, target_memory_loss
+from .semparts_loss import (STREAMS, domain_weights, part_segmentation_loss, source_id_loss, stream_features,
+                            target_memory_loss)
 from .streams import CrossDomainBatchSampler, CrossDomainDataset, LimitedSampler, TwoStreamModel, strip_labels
 
 METHODS = ("direct", "ecn", "ecn_parts", "supervised")
@@ -86,7 +88,7 @@ def _id_term(parts: bool) -> LossTerm:
     return LossTerm("id", lambda o, b: source_id_loss(o["logits"], b["pid"], parts))
 
 
-def _cross_domain_terms(parts: bool, memories: Mapping[str, ExemplarMemory], lam: float,
+def _cross_domain_terms(parts: bool, memories: Mapping[str, ExemplarMemory], weights: tuple[float, float],
                         seg_weight: float) -> list[LossTerm]:
     def src(o: dict, b: dict) -> torch.Tensor:
         n = b["n_source"]
@@ -101,14 +103,14 @@ def _cross_domain_terms(parts: bool, memories: Mapping[str, ExemplarMemory], lam
         sel = b["has_parts"]
         return part_segmentation_loss(o["part_logits"][sel], b["parts"][sel])
 
-    terms = [LossTerm("source_id", src, 1.0 - lam), LossTerm("target_memory", tgt, lam)]
+    terms = [LossTerm("source_id", src, weights[0]), LossTerm("target_memory", tgt, weights[1])]
     return terms + [LossTerm("part_seg", seg, seg_weight)] if parts else terms
 
 
 def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "ecn", *,
                        image_size: tuple[int, int] = (128, 64), model_size: str = "small",
                        epochs: int | None = 8, batch_p: int = 8, batch_k: int = 4, seed: int = 0,
-                       lam: float = 0.3, beta: float = 0.05, knn: int = 6, alpha: float = 0.01,
+                       lam: float | None = None, beta: float = 0.05, knn: int = 6, alpha: float = 0.01,
                        knn_start: int | None = None, seg_weight: float = 1.0, camstyle: str | None = "stats",
                        recipe: str = "semparts", max_steps_per_epoch: int | None = None,
                        cache_images: bool = True, erase_p: float = 0.5, evaluate: bool = True,
@@ -117,7 +119,9 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
     """Train ``method`` (module docstring) and return ``(model, metrics on target query/gallery)``.
 
     ``camstyle``: ``"stats"`` (per-camera colour statistics, a stand-in), a folder of
-    CamStyle images, or None (no camera-invariance). Metrics: rank1/5/10, mAP (percent).
+    CamStyle images, or None (no camera-invariance). ``lam``: None = the method's paper weighting
+    (``ecn`` 0.7 / 0.3, ``ecn_parts`` SemParts eq. 5's sum), else ECN's ``(1 - lam, lam)``.
+    Metrics: rank1/5/10, mAP (percent).
     ``channels_last``: train fp32 in NHWC order (``reidlib.engine.precision``; the profiles'
     ``channels_last`` families decide it in :func:`run_cross_domain`).
     """
@@ -129,7 +133,7 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
 
     if method not in METHODS:
         raise KeyError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    if not 0.0 <= lam <= 1.0:
+    if lam is not None and not 0.0 <= lam <= 1.0:
         raise ValueError(f"lambda (source/target weight) must be in [0, 1], got {lam}")
     torch.manual_seed(seed)
     parts = method == "ecn_parts"
@@ -176,7 +180,7 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
         data = CrossDomainDataset(src, tgt, style, num_target_cams=max(cams) + 1)
         batches = CrossDomainBatchSampler(sampler, len(src), len(tgt), batch_p * batch_k, seed, max_steps_per_epoch)
         net = TwoStreamModel(model, batch_p * batch_k, memories)
-        terms = _cross_domain_terms(parts, net.memories, lam, seg_weight)
+        terms = _cross_domain_terms(parts, net.memories, domain_weights(method, lam), seg_weight)
         hooks.append(MemoryEpochHook(net.memories))
     tf = build_transforms(size, train=True, erase_p=erase_p)
     trainer = Trainer(net, terms, data, batches, rec, groups=groups, transform=tf, seed=seed, hooks=hooks,

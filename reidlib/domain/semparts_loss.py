@@ -14,8 +14,13 @@ Inputs are the SemParts model's outputs (``reidlib.models.semparts``):
   0 bg, 1 head, 2 upper, 3 lower) resized to ``h x w`` by nearest neighbour (the paper
   trains its semantic part classifier but gives no loss; this is the standard choice).
 
-Choice: eq. 4-5 are plain sums; combining ``L_s`` and ``L_t`` uses ECN's weights
-``(1 - lambda) L_s + lambda L_t`` (``lambda = 0.3``) in ``adaptation.py``.
+Source/target weighting (:func:`domain_weights`, used by ``adaptation.py``): SemParts
+eq. 5 is the plain sum ``L = L_s + L_t`` (sec. 3.3: "The total loss function L is the
+source domain loss L_s and the target domain loss L_t"), the default of ``ecn_parts``.
+ECN (Zhong et al., CVPR 2019, eq. 8; its released code ``reid/trainers.py``:
+``loss = (1 - lmd) * source_pid_loss + lmd * loss_un`` with ``lmd = 0.3``) weights
+``(1 - lambda) L_s + lambda L_t``, the default of the ``ecn`` rows; passing ``lam``
+applies ECN's split to either method (an ablation, not SemParts' equation).
 """
 from __future__ import annotations
 
@@ -26,6 +31,23 @@ import torch.nn.functional as F
 from torch import Tensor
 
 STREAMS = ("global", "head", "upper", "lower")
+#: ECN's source/target split ``lambda`` (ECN eq. 8, code ``lmd = 0.3``)
+ECN_LAMBDA = 0.3
+
+
+def domain_weights(method: str, lam: float | None = None) -> tuple[float, float]:
+    """``(w_s, w_t)`` of ``w_s L_s + w_t L_t``: ``lam`` given -> ECN's ``(1 - lam, lam)``;
+    ``lam=None`` -> the method's paper: ``ecn_parts`` SemParts eq. 5 ``(1, 1)``, ``ecn``
+    ECN eq. 8 ``(1 - 0.3, 0.3)``."""
+    if lam is not None:
+        if not 0.0 <= float(lam) <= 1.0:
+            raise ValueError(f"lambda (source/target weight) must be in [0, 1], got {lam}")
+        return 1.0 - float(lam), float(lam)
+    if method == "ecn_parts":
+        return 1.0, 1.0
+    if method == "ecn":
+        return 1.0 - ECN_LAMBDA, ECN_LAMBDA
+    raise KeyError(f"no source/target weighting for method {method!r}; valid: ecn, ecn_parts")
 
 
 def source_id_loss(logits: list[Tensor] | Tensor, labels: Tensor, parts: bool = True) -> Tensor:

@@ -60,9 +60,13 @@ def test_memory_loss_and_update_in_backward():
     idx = torch.tensor([1, 4, 6])
     em.set_epoch(0)  # exemplar-invariance: CE over K . f / beta
     loss = em(f, idx)
-    z = F.normalize(f.detach(), dim=1) @ before.t() / 0.05
-    want = sum(-torch.log_softmax(z[b], 0)[int(idx[b])] for b in range(3)) / 3
-    assert float(loss.detach()) == pytest.approx(float(want), rel=1e-5)
+    K, want = before.tolist(), 0.0
+    for b in range(3):
+        v = f[b].detach().tolist()
+        n = math.sqrt(sum(t * t for t in v))
+        z = [sum(K[j][d] * v[d] / n for d in range(4)) / 0.05 for j in range(7)]
+        want += -(z[int(idx[b])] - math.log(sum(math.exp(t) for t in z))) / 3
+    assert float(loss.detach()) == pytest.approx(want, rel=1e-5)
     assert torch.equal(em.memory, before)  # not updated before backward
     loss.backward()
     assert f.grad is not None and f.grad.abs().sum() > 0
@@ -72,10 +76,18 @@ def test_memory_loss_and_update_in_backward():
     assert em.current_alpha() == pytest.approx(0.3)
     before = em.memory.clone()
     loss = em(f, idx)
-    z = F.normalize(f.detach(), dim=1) @ before.t() / 0.05
-    w = neighbourhood_weights(z, idx, 2)
-    want = -(w * torch.log_softmax(z, 1)).sum(1).mean()
-    assert float(loss.detach()) == pytest.approx(float(want), rel=1e-5)
+    # ECN eq. 5-7 literally: p(j|x) = softmax_j(K[j] . f / beta); w = 1 on the image's own
+    # exemplar, 1/k on the k most similar exemplars, 0 elsewhere; L = -sum_j w_j log p(j|x)
+    K, want = before.tolist(), []
+    for b in range(3):
+        v = f[b].detach().tolist()
+        n = math.sqrt(sum(t * t for t in v))
+        z = [sum(K[j][d] * v[d] / n for d in range(4)) / 0.05 for j in range(7)]
+        lse = math.log(sum(math.exp(t) for t in z))
+        top = sorted(range(7), key=lambda j: -z[j])[:2]
+        w = [1.0 if j == int(idx[b]) else (0.5 if j in top else 0.0) for j in range(7)]
+        want.append(-sum(w[j] * (z[j] - lse) for j in range(7)))
+    assert float(loss.detach()) == pytest.approx(sum(want) / 3, rel=1e-5)
 
 
 def test_memory_bad_input():
