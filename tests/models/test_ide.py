@@ -54,11 +54,13 @@ def test_every_ide_model_shapes(name, size, dim):
 
 
 def test_pixel_inputs():
-    x, mask = rgbm()
-    assert torch.equal(pixel_input("rgbm", x, mask), torch.cat([x, mask], 1))
-    assert torch.equal(pixel_input("masked_rgb", x, mask), x * mask)
-    assert torch.equal(pixel_input("mask_only", x, mask), mask)
-    assert torch.equal(pixel_input("rgb", x, mask), x)
+    # one image of 1 x 2 pixels: RGB (1, 2, 3) and (-1, -2, -3); mask (1, 0)
+    x = torch.tensor([[[[1.0, -1.0]], [[2.0, -2.0]], [[3.0, -3.0]]]])
+    mask = torch.tensor([[[[1.0, 0.0]]]])
+    assert pixel_input("rgbm", x, mask).tolist() == [[[[1.0, -1.0]], [[2.0, -2.0]], [[3.0, -3.0]], [[1.0, 0.0]]]]
+    assert pixel_input("masked_rgb", x, mask).tolist() == [[[[1.0, 0.0]], [[2.0, 0.0]], [[3.0, 0.0]]]]
+    assert pixel_input("mask_only", x, mask).tolist() == [[[[1.0, 0.0]]]]
+    assert pixel_input("rgb", x, mask).tolist() == [[[[1.0, -1.0]], [[2.0, -2.0]], [[3.0, -3.0]]]]
     assert InputTrunk("rgbm").backbone.stem.conv1.in_channels == 4
     assert InputTrunk("mask_only").backbone.stem.conv1.in_channels == 1
 

@@ -1,6 +1,8 @@
 """MSCAN-body and MGCAM (MGCAM sec. 3.1-3.2, eq. 1-4, Table 2)."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -154,3 +156,33 @@ def test_bad_params_raise():
         MGCAM_MODELS["mgcam"](3).eval()(x)
     with pytest.raises(ValueError, match=r"mask must be \[B,1,H,W\]"):
         MGCAM_MODELS["mgcam"](3).eval()(x, mask[:1])
+
+
+def test_soft_attention_is_sigmoid_of_a_3x3_conv_by_loop():
+    # MGCAM eq. 1: Phi+ = sigmoid(W * f_stage-2 + b), W a 3x3 conv (padding 1) to one map;
+    # eq. 2: Phi- = 1 - Phi+. Literal loop over channels and the zero-padded 3x3 window.
+    model = MGCAM_MODELS["mgcam"](4, size="small").eval()
+    g = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        model.att_conv.weight.copy_(torch.randn(model.att_conv.weight.shape, generator=g) * 0.1)
+        model.att_conv.bias.fill_(-0.3)
+    seen = {}
+    model.stem.register_forward_hook(lambda m, i, o: seen.__setitem__("f", o))
+    x, mask = _batch(1, (32, 16), seed=4)
+    with torch.no_grad():
+        out = model(x, mask)
+    f, w = seen["f"][0].double().tolist(), model.att_conv.weight[0].double().tolist()
+    c, h, wd = len(f), len(f[0]), len(f[0][0])
+    phi = torch.zeros(1, 1, h, wd, dtype=torch.float64)
+    for i in range(h):
+        for j in range(wd):
+            s = -0.3
+            for ch in range(c):
+                for di in range(3):
+                    for dj in range(3):
+                        y, xx = i + di - 1, j + dj - 1
+                        if 0 <= y < h and 0 <= xx < wd:
+                            s += w[ch][di][dj] * f[ch][y][xx]
+            phi[0, 0, i, j] = 1.0 / (1.0 + math.exp(-s))
+    torch.testing.assert_close(out["attention"].double(), phi, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(out["attention_neg"].double(), 1.0 - phi, rtol=1e-5, atol=1e-6)
