@@ -13,6 +13,7 @@ true matches; :func:`topk_figure` draws the query and its top-k (green border = 
 match, red = false). :func:`maps_figure` shows an image, its mask, the MPM stem's
 mask-pooled mask (MPM-LTL sec. III-C, :func:`reidlib.study.visuals.stem_mask_pooling`)
 and, for models that output one (MGCAM eq. 3-4), the attention map ``[1, h, w]``.
+The interactive widget over these is :class:`reidlib.study.explorer_widget.Explorer`.
 """
 from __future__ import annotations
 
@@ -143,28 +144,75 @@ def _image(dataset: Any, i: int) -> np.ndarray:
     return read_image(dataset.records[i]["path"])
 
 
-def topk_figure(run: LoadedRun, feats: Features, index: int, k: int = 10, rerank: bool = False):
-    """The query and its top-``k`` gallery images, true matches framed green, false red."""
+#: gallery images per row of :func:`topk_figure` (a longer top-k wraps into more rows)
+PER_ROW = 10
+#: colours of a true / false match in :func:`topk_figure`
+MATCH_COLOURS = {True: "green", False: "red"}
+
+
+def distance_kind(rerank: bool) -> str:
+    """What the numbers over the gallery are: ``"re-ranked distance"`` or ``"Euclidean distance"``."""
+    return "re-ranked distance" if rerank else "Euclidean distance"
+
+
+def query_label(feats: Features, index: int) -> str:
+    """``"query #3 (person id 2)"``: the query's index (the slider) and its person id."""
+    return f"query #{index} (person id {int(feats.q_pids[index])})"
+
+
+def topk_figure(run: LoadedRun, feats: Features, index: int, k: int = 10, rerank: bool = False,
+                per_row: int = PER_ROW):
+    """The query and its top-``k`` gallery images, true matches framed green, false red.
+
+    Each gallery image is titled with its rank, its distance to the query (the kind --
+    Euclidean or re-ranked -- is named in the title: their scales differ) and its person
+    id; the gallery wraps after ``per_row`` images and the figure grows with the rows.
+    """
+    import math
+
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     from reidlib.study.figures import set_style
 
+    if per_row < 1:
+        raise ValueError(f"per_row must be >= 1, got {per_row}")
     res = rank_query(feats, index, k, rerank)
+    n = len(res["gallery"])
+    rows, cols = math.ceil(n / per_row), min(n, per_row)
     set_style()
-    fig, axes = plt.subplots(1, len(res["gallery"]) + 1, figsize=(1.0 * (len(res["gallery"]) + 1), 2.4))
-    axes[0].imshow(_image(run.query, index))
-    axes[0].set_title(f"query\nid {feats.q_pids[index]}")
-    for ax, g, dist, ok in zip(axes[1:], res["gallery"], res["distance"], res["match"]):
+    cell_w, cell_h, head, foot = 1.0, 2.25, 0.75, 0.35
+    fig = plt.figure(figsize=(cell_w * (cols + 1.25), cell_h * rows + head + foot))
+    gs = fig.add_gridspec(rows, cols + 2, width_ratios=[1.0, 0.25] + [1.0] * cols,
+                          left=0.01, right=0.99, bottom=foot / (cell_h * rows + head + foot),
+                          top=1 - head / (cell_h * rows + head + foot), wspace=0.12, hspace=0.3)
+    qax = fig.add_subplot(gs[0, 0])
+    qax.imshow(_image(run.query, index))
+    qax.set_title(f"query #{index}\n(person id {int(feats.q_pids[index])})", fontweight="bold")
+    for s in qax.spines.values():
+        s.set(visible=True, color="0.2", linewidth=1.5)
+    axes = [qax]
+    for j, (g, dist, ok) in enumerate(zip(res["gallery"], res["distance"], res["match"])):
+        ax = fig.add_subplot(gs[j // per_row, 2 + j % per_row])
         ax.imshow(_image(run.gallery, int(g)))
-        ax.set_title(f"{dist:.2f}", color="green" if ok else "red")
+        colour = MATCH_COLOURS[bool(ok)]
+        ax.set_title(f"{j + 1}: {dist:.3g}\nid {int(feats.g_pids[g])}", color=colour, fontsize=8)
         for s in ax.spines.values():
-            s.set(visible=True, color="green" if ok else "red", linewidth=3)
+            s.set(visible=True, color=colour, linewidth=3)
+        axes.append(ax)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
-    fig.suptitle(f"{run.name}: {'re-ranked' if rerank else 'Euclidean'} top-{len(res['gallery'])}", fontsize=9)
-    fig.tight_layout()
+    kind = distance_kind(rerank)
+    fig.suptitle(f"{run.name} \u2014 {query_label(feats, index)}\n"
+                 f"top-{n} by {kind} \u2014 over each image: rank: {kind} (lower = closer), person id",
+                 fontsize=9, y=1 - 0.08 / (cell_h * rows + head + foot))
+    fig.legend(handles=[Patch(facecolor="none", edgecolor=MATCH_COLOURS[True], linewidth=3,
+                              label="true match (same person)"),
+                        Patch(facecolor="none", edgecolor=MATCH_COLOURS[False], linewidth=3,
+                              label="false match (other person)")],
+               loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, 0.0))
     return fig
 
 
@@ -188,8 +236,16 @@ def model_maps(run: LoadedRun, index: int, split: str = "query") -> dict[str, np
     return out
 
 
-def maps_figure(maps: Mapping[str, np.ndarray], threshold: float = 0.4):
-    """Image, mask, the stem's mask-pooled mask at ``threshold`` and the attention map, as present."""
+def _binary(arr: np.ndarray) -> bool:
+    return bool(np.isin(np.asarray(arr), (0, 1)).all())
+
+
+def maps_figure(maps: Mapping[str, np.ndarray], threshold: float = 0.4, title: str | None = None):
+    """Image, mask, the stem's mask-pooled mask at ``threshold`` and the attention map, as present.
+
+    Continuous maps (the attention map, a soft mask) get a colour bar; binary masks are
+    drawn white = person, black = background (said in the panel's title).
+    """
     import matplotlib.pyplot as plt
 
     from reidlib.study.figures import set_style
@@ -197,17 +253,27 @@ def maps_figure(maps: Mapping[str, np.ndarray], threshold: float = 0.4):
 
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"mask-pooling threshold must be in [0, 1], got {threshold}")
-    panels = [("image", maps["image"], None)]
+    panels = [("image", maps["image"], None, None)]
     if "mask" in maps:
-        panels += [("mask", maps["mask"], "gray"),
-                   (f"mask pooled, t = {threshold:g}", stem_mask_pooling(maps["mask"] > 0.5, threshold), "gray")]
+        panels += [("mask", maps["mask"], "gray", "mask value"),
+                   (f"mask pooled, t = {threshold:g}", stem_mask_pooling(maps["mask"] > 0.5, threshold), "gray",
+                    "pooled mask")]
     if "attention" in maps:
-        panels.append(("attention", maps["attention"], "viridis"))
+        panels.append(("attention", maps["attention"], "viridis", "attention weight"))
     set_style()
-    fig, axes = plt.subplots(1, len(panels), figsize=(1.4 * len(panels), 2.6), squeeze=False)
-    for ax, (title, arr, cmap) in zip(axes[0], panels):
-        ax.imshow(arr, cmap=cmap, interpolation="nearest")
-        ax.set_title(title)
+    fig, axes = plt.subplots(1, len(panels), figsize=(1.75 * len(panels), 2.9 if title else 2.6), squeeze=False)
+    for ax, (name, arr, cmap, bar) in zip(axes[0], panels):
+        binary = cmap is not None and _binary(arr)
+        im = ax.imshow(arr, cmap=cmap, interpolation="nearest", **({"vmin": 0, "vmax": 1} if binary else {}))
+        ax.set_title(name)
+        if binary:
+            ax.text(0.5, -0.04, "white = person", transform=ax.transAxes, ha="center", va="top", fontsize=7)
+        elif cmap is not None:
+            cb = fig.colorbar(im, ax=ax, fraction=0.08, pad=0.03)
+            cb.set_label(bar, fontsize=7)
+            cb.ax.tick_params(labelsize=6)
         ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig

@@ -38,14 +38,20 @@ def set_style() -> None:
     mpl.rcParams.update(STYLE)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_figure(fig: Any, name: str, directory: str | os.PathLike | None = None,
                 formats: tuple[str, ...] = ("png", "pdf")) -> list[Path]:
     """Save ``fig`` as ``<directory>/<name>.<fmt>`` for each format, atomically.
 
     ``name`` may not contain a path separator or a suffix; the directory
     defaults to :func:`reidlib.paths.figures_dir` (``<project>/figures``). PDFs are written without a creation date
-    so re-running a notebook does not change an unchanged figure's bytes.
-    Returns the written paths.
+    so re-running a notebook does not change an unchanged figure's bytes. Files get the
+    mode a plain ``open`` would give (``0o666`` less the umask). Returns the written paths.
     """
     if not name or "/" in name or os.sep in name or Path(name).suffix:
         raise ValueError(f"figure name {name!r} must be a bare name like 'E3_threshold_curve' "
@@ -60,6 +66,7 @@ def save_figure(fig: Any, name: str, directory: str | os.PathLike | None = None,
         try:
             meta = {"CreationDate": None} if fmt == "pdf" else ({"Software": None} if fmt == "png" else None)
             fig.savefig(tmp, format=fmt, bbox_inches="tight", metadata=meta)
+            os.chmod(tmp, 0o666 & ~_umask())      # mkstemp makes 0600; a figure gets the user's umask
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):

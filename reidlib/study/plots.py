@@ -26,43 +26,58 @@ def _long(tidy: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     return long
 
 
+def _legend_outside(ax, **kwargs) -> None:
+    """The legend to the right of the axes, where it covers no data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, **kwargs)
+
+
 def bar_rows(tidy: pd.DataFrame, metrics: Sequence[str], title: str = "", order: Sequence[str] | None = None):
-    """Grouped bars (mean over seeds, standard-deviation error bars) of ``metrics`` per row."""
+    """Grouped bars (mean over seeds, standard-deviation error bars) of ``metrics`` per row.
+
+    The legend sits right of the axes (over no bar); the height grows with rows x metrics.
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     set_style()
     long = _long(tidy, metrics)
     order = list(order) if order is not None else list(dict.fromkeys(tidy["row"]))
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(order) + 1.5), 3.2))
+    height = 1.1 + len(order) * (0.18 * len(metrics) + 0.22)
+    fig, ax = plt.subplots(figsize=(6.0, max(2.4, height)))
     sns.barplot(data=long, y="row", x="value", hue="metric", order=order, errorbar="sd", ax=ax,
                 orient="h", err_kws={"linewidth": 1})
-    ax.set_xlabel("%")
+    ax.set_xlabel("% (mean \u00b1 1 sd over seeds)")
     ax.set_ylabel("")
     ax.set_title(title)
-    ax.legend(loc="lower right", frameon=False)
+    _legend_outside(ax)
     fig.tight_layout()
     return fig
 
 
 def curve(tidy: pd.DataFrame, x: str, metrics: Sequence[str], title: str = "", xlabel: str | None = None,
           best: float | Sequence[float] | None = None):
-    """Mean ± std of ``metrics`` against the swept column ``x``; ``best`` marks the paper's optimum."""
+    """Mean ± std of ``metrics`` against the swept column ``x``; ``best`` marks the paper's optimum.
+
+    ``best`` (one value or several, ties in the paper) is drawn as a dashed line labelled
+    "paper's best: <value>" in the legend, which sits right of the axes.
+    """
     import matplotlib.pyplot as plt
 
     set_style()
-    fig, ax = plt.subplots(figsize=(4.5, 3.0))
+    fig, ax = plt.subplots(figsize=(6.0, 3.0))
     for m in metrics:
         g = tidy.groupby(x)[m].agg(["mean", "std"]).sort_index()
         mean, sd = 100 * g["mean"].to_numpy(), 100 * np.nan_to_num(g["std"].to_numpy())
         ax.plot(g.index, mean, marker="o", label=m)
         ax.fill_between(g.index, mean - sd, mean + sd, alpha=0.2)
-    for b in ([best] if isinstance(best, (int, float)) else best or []):
-        ax.axvline(b, color="grey", ls="--", lw=1)
+    bests = [best] if isinstance(best, (int, float)) else list(best or [])
+    for i, b in enumerate(bests):
+        ax.axvline(b, color="grey", ls="--", lw=1,
+                   label=f"paper's best: {' / '.join(f'{v:g}' for v in bests)}" if i == 0 else "_nolegend_")
     ax.set_xlabel(xlabel or x)
-    ax.set_ylabel("%")
+    ax.set_ylabel("% (mean \u00b1 1 sd over seeds)")
     ax.set_title(title)
-    ax.legend(frameon=False)
+    _legend_outside(ax)
     fig.tight_layout()
     return fig
 

@@ -12,8 +12,10 @@ claim
                     degrees of freedom (a paired t-test at p < 0.05: 12.71 for 2
                     seeds, 4.30 for 3, 2.78 for 5),
 * ``reversed``      when it is negative by the same criterion,
-* ``within noise``  otherwise (including a single seed, which gives no
-                    standard error: then only the sign is reported).
+* ``within noise``  otherwise; with a single seed (no standard error, no test)
+                    ``within noise (1 seed, no test)``, or ``equal (1 seed, no test)``
+                    when the difference rounds to 0.00 points (``equal`` also when
+                    every seed's difference is exactly zero).
 
 With 2 seeds (the ``quick`` profile) only a very consistent difference reaches
 t = 12.7: most comparisons are "within noise" there, which is the honest reading of
@@ -50,12 +52,12 @@ def paired_verdict(better: Sequence[float], worse: Sequence[float], z: float | N
         raise ValueError(f"paired values need the same non-zero length, got {b.size} and {w.size}")
     d = b - w
     mean = float(d.mean())
-    if d.size < 2:
-        sign = "higher" if mean > 0 else "lower" if mean < 0 else "equal"
-        return f"within noise (1 seed: {sign})", mean, float("nan")
+    if d.size < 2:   # no spread, no test; a difference shown as 0.00 points reads "equal"
+        return ("equal (1 seed, no test)" if round(100 * mean, 2) == 0 else "within noise (1 seed, no test)"), \
+            mean, float("nan")
     se = float(d.std(ddof=1) / math.sqrt(d.size))
     if se == 0.0:
-        return ("holds" if mean > 0 else "reversed" if mean < 0 else "within noise"), mean, se
+        return ("holds" if mean > 0 else "reversed" if mean < 0 else "equal"), mean, se
     t, crit = mean / se, critical_value(d.size, z)
     return ("holds" if t >= crit else "reversed" if t <= -crit else "within noise"), mean, se
 

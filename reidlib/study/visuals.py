@@ -44,6 +44,8 @@ def mask_pooling_figure(image: np.ndarray, mask: np.ndarray, thresholds: Sequenc
         ax.set_title(f"t = {t:g}")
     for ax in axes:
         ax.axis("off")
+    fig.suptitle("mask after the stem's mask pooling (7x7 stride 2, then 3x3 stride 2) at threshold t; "
+                 "white = person", fontsize=8)
     fig.tight_layout()
     return fig
 

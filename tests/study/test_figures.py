@@ -26,3 +26,20 @@ def test_bad_names_raise(tmp_path, bad) -> None:
     with pytest.raises(ValueError, match="bare name"):
         save_figure(fig, bad, tmp_path)
     plt.close(fig)
+
+
+def test_save_figure_follows_the_umask(tmp_path) -> None:
+    import os
+    import stat
+
+    fig = plt.figure()
+    old = os.umask(0o022)
+    try:
+        paths = save_figure(fig, "perm", tmp_path)
+        os.umask(0o077)
+        private = save_figure(fig, "private", tmp_path, formats=("png",))
+    finally:
+        os.umask(old)
+    assert [stat.S_IMODE(p.stat().st_mode) for p in paths] == [0o644, 0o644]
+    assert stat.S_IMODE(private[0].stat().st_mode) == 0o600
+    plt.close(fig)

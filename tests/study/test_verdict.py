@@ -9,7 +9,10 @@ def test_paired_verdict_cases() -> None:
     assert paired_verdict([0.5, 0.51, 0.52], [0.6, 0.62, 0.61])[0] == "reversed"
     assert paired_verdict([0.6, 0.4, 0.5], [0.5, 0.5, 0.5])[0] == "within noise"
     v, mean, _ = paired_verdict([0.7], [0.6])
-    assert v.startswith("within noise (1 seed: higher") and mean == pytest.approx(0.1)
+    assert v == "within noise (1 seed, no test)" and mean == pytest.approx(0.1)
+    # a difference shown as 0.0 points reads "equal", never "higher"
+    assert paired_verdict([0.7 + 1e-9], [0.7])[0] == "equal (1 seed, no test)"
+    assert paired_verdict([0.6, 0.7], [0.6, 0.7])[0] == "equal"
     with pytest.raises(ValueError):
         paired_verdict([1.0, 2.0], [1.0])
 

@@ -1,0 +1,69 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from reidlib.study.plots import bar_rows, curve, heatmap
+
+
+def _groups(rows=("0.0-0.3", "0.4-0.7", "0.8-1.0"), seeds=2) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame([{"row": r, "seed": s, "avg/rank1": 0.8 + 0.05 * i + 0.01 * rng.standard_normal(),
+                          "avg/mAP": 0.6 + 0.05 * i + 0.01 * rng.standard_normal()}
+                         for i, r in enumerate(rows) for s in range(seeds)])
+
+
+def _covers_data(fig) -> bool:
+    """Whether the legend's box on the canvas overlaps any bar, line or band of the axes."""
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent()
+    data = [p.get_window_extent() for p in ax.patches if p.get_width() and p.get_height()]
+    data += [ln.get_window_extent() for ln in ax.lines]
+    return any(box.overlaps(d) for d in data)
+
+
+def test_bar_rows_legend_covers_no_bar_and_height_grows() -> None:
+    fig = bar_rows(_groups(), ["avg/rank1", "avg/mAP"], title="E3 groups")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["avg/rank1", "avg/mAP"]
+    assert not _covers_data(fig)
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1   # right of the axes
+    big = bar_rows(_groups(tuple("abcdef")), ["avg/rank1", "avg/mAP"])
+    assert big.get_size_inches()[1] > fig.get_size_inches()[1]
+    assert "sd" in ax.get_xlabel()
+    plt.close("all")
+
+
+def test_bar_rows_e5_random_bars_are_clear_of_the_legend() -> None:
+    # the last row ("random") has the longest bars: the old legend (lower right) sat on them
+    t = _groups(("batch hard", "batch all", "semi-hard", "random"), seeds=3)
+    t.loc[t["row"] == "random", ["avg/rank1", "avg/mAP"]] = 0.99
+    assert not _covers_data(bar_rows(t, ["avg/rank1", "avg/mAP"]))
+    plt.close("all")
+
+
+def test_curve_labels_the_papers_best_and_keeps_the_legend_off_the_data() -> None:
+    tidy = pd.DataFrame([{"threshold": x, "seed": s, "avg/mAP": 0.7 - (x - 0.5) ** 2, "avg/rank1": 0.9}
+                         for x in np.round(np.arange(0, 1.01, 0.1), 1) for s in range(2)])
+    fig = curve(tidy, "threshold", ["avg/rank1", "avg/mAP"], best=0.4)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["avg/rank1", "avg/mAP", "paper's best: 0.4"]
+    assert not _covers_data(fig)
+    two = curve(tidy, "threshold", ["avg/mAP"], best=[0.5, 0.6])
+    assert [t.get_text() for t in two.axes[0].get_legend().get_texts()] == ["avg/mAP", "paper's best: 0.5 / 0.6"]
+    assert len(two.axes[0].lines) == 3                    # one curve, two dashed lines
+    plt.close("all")
+
+
+def test_heatmap_and_missing_metric() -> None:
+    tidy = pd.DataFrame([{"alpha": a, "lambda": lam, "seed": s, "sq/mAP": 0.1 * a + lam}
+                         for a in (0.1, 1.0) for lam in (0.1, 0.5, 1.0) for s in range(2)])
+    fig = heatmap(tidy, "alpha", "lambda", "sq/mAP")
+    assert [t.get_text() for t in fig.axes[0].texts][:1] == [f"{100 * (0.01 + 0.1):.1f}"]
+    with pytest.raises(KeyError, match="available"):
+        bar_rows(tidy, ["sq/rank1"])
+    plt.close("all")
