@@ -7,7 +7,7 @@
 # MGCAM's learned soft attention beats the hard binary mask used as attention
 # ("MGCAM hard").
 #
-# **What runs here.** The seven rows of `reidlib.engine.rows.ROWS["E1"]` with the
+# **What runs here.** The seven rows of `reidlib.study.rows.ROWS["E1"]` with the
 # profile's seeds. Every run is evaluated with the Euclidean distance (`sq`) and with
 # XQDA fitted on the training features (`sq@xqda`, the paper's column). Default data:
 # SynthReID (`market` domain); for MARS set `dataset="mars"` and `profile="paper"`.

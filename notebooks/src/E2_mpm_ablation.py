@@ -7,7 +7,7 @@
 # < (7) + mask-guided TriHard (algorithm 1), under single query (SQ), multi-query
 # (MQ) and both with k-reciprocal re-ranking (RR).
 #
-# **What runs here.** The seven rows of `reidlib.engine.rows.ROWS["E2"]` with the
+# **What runs here.** The seven rows of `reidlib.study.rows.ROWS["E2"]` with the
 # profile's seeds; every run is evaluated SQ, MQ, SQ+RR and MQ+RR. Default data:
 # SynthReID (`market` domain). For Market-1501 set `dataset="market1501"` and
 # `profile="paper"`.

@@ -6,7 +6,8 @@
 # local-level triplet loss (eq. 2). k = 3 and 6 are horizontal stripes, 12 and 18 are
 # 6 stripes times 2 or 3 columns. On all three data sets, k = 6 is best (Fig. 6).
 #
-# **What runs here.** The full MPM-LTL model (`ROWS["E4"]`) at each k, with the
+# **What runs here.** The full MPM-LTL model (engine experiment `mpm_ltl`) with
+# `model.kwargs.parts` set to each k of `part_counts`, with the
 # profile's seeds; every run is evaluated SQ, MQ, SQ+RR and MQ+RR. k = 18 does not
 # tile the small profiles' feature map: it uses adaptive pooling bins
 # (`uneven="adaptive"`). Default data: SynthReID (`market` domain).

@@ -6,7 +6,7 @@
 # (SQ) and multi-query (MQ); k-reciprocal re-ranking (RR) on the ranking model adds
 # further (most of all to mAP).
 #
-# **What runs here.** The rows of `reidlib.engine.rows.ROWS["E6"]` with the profile's
+# **What runs here.** The rows of `reidlib.study.rows.ROWS["E6"]` with the profile's
 # seeds. "ranking + RR" is the ranking run itself (trained once), read at its `sq+rr`
 # and `mq+rr` protocols. Default data: SynthReID (`market` domain); for Market-1501
 # set `dataset="market1501"` and `profile="paper"`. The paper's Duke column is not run

@@ -6,8 +6,9 @@
 # alpha = 0.15, lambda = 2 (75.30 mAP), with a flat optimum (all lambda > 0 cells
 # within about 1 mAP point).
 #
-# **What runs here.** The alpha x lambda rows of `reidlib.engine.rows.ROWS["E7"]`
-# selected by the `alphas` and `lambdas` parameters, with the profile's seeds; the
+# **What runs here.** The MaskReID model (engine experiment `maskreid`) with the ranking
+# loss's `alpha` and `lam` set to every pair of the `alphas` x `lambdas` parameters (any
+# values), with the profile's seeds; the
 # grid as heatmaps (rank-1 and mAP) beside the paper's. Default data: SynthReID
 # (`market` domain); for Market-1501 set `dataset="market1501"` and `profile="paper"`.
 
@@ -22,7 +23,7 @@ seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"   # synth, or market1501 ...
 data_root = None    # folder of a real data set (None = $REIDLIB_DATA/<name>)
 overrides = {}      # engine overrides for every row, e.g. {"profile.epochs": 4}
-alphas = [0.1, 0.15]            # ranking-loss margins alpha (values of ROWS["E7"])
+alphas = [0.1, 0.15]            # ranking-loss margins alpha (the paper: 0.1, 0.15)
 lambdas = None                  # negative-pair weights lambda (must include 0); None: smoke and
                                 # quick [0, 2] (the 30-minute study), others [0, 1, 2, 5, 10]
 

@@ -5,7 +5,7 @@
 # every data set, and fusing the original and masked streams (MF) adds on most of them
 # (VIPeR, PRID, 3DPeS, iLIDS, CUHK03; not CUHK01, where M 84.26 > MF 84.05), rank-1.
 #
-# **What runs here.** The rows of `reidlib.engine.rows.ROWS["E8"]` (base, M, MF) with
+# **What runs here.** The rows of `reidlib.study.rows.ROWS["E8"]` (base, M, MF) with
 # the profile's seeds on SynthReID (`market` domain), and on the real CUHK01 when
 # `cuhk01_root` is given (the `cpu` profile's setting: `-p cuhk01_root /path/to/cuhk01`).
 # CUHK01 has no masks: they are extracted by `segmenter` (reidlib's shipped FCN by

@@ -6,7 +6,7 @@
 # the Siamese loss (eq. 7) adds to MGCAM under every distance; across distances,
 # RR is the best and KISSME the worst (Euclidean and XQDA are close).
 #
-# **What runs here.** The three rows of `reidlib.engine.rows.ROWS["E9"]` with the
+# **What runs here.** The three rows of `reidlib.study.rows.ROWS["E9"]` with the
 # profile's seeds. Every run is evaluated once per distance: Euclidean (`sq`), KISSME
 # (`sq@kissme`) and XQDA (`sq@xqda`), both fitted on the training features, and RR
 # (`sq+rr`, re-ranking the Euclidean distances). Default data: SynthReID (`market`

@@ -25,12 +25,10 @@ rerank = False       # k-reciprocal re-ranking (k1 20, k2 6, lambda 0.3)
 threshold = 0.4      # mask-pooling threshold of the pooled-mask panel, 0..1
 
 # %%
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import display
 
-from reidlib.study.explore import (compute_features, ensure_run, list_runs, load_run, maps_figure, model_maps,
-                                   topk_figure)
+from reidlib.study.explore import compute_features, ensure_run, load_run, maps_figure, model_maps, query_label, topk_figure
+from reidlib.study.explorer_widget import Explorer
 from reidlib.study.notebook_params import ExploreParams
 
 params = nb.params(ExploreParams)
@@ -45,44 +43,17 @@ print(f"run {loaded.name}: {len(loaded.query)} queries, {len(loaded.gallery)} ga
 # %%
 _ = topk_figure(loaded, feats, params.query, params.k, params.rerank)
 plt.show()
-_ = maps_figure(model_maps(loaded, params.query), params.threshold)
+_ = maps_figure(model_maps(loaded, params.query), params.threshold,
+                title=f"{loaded.name}: {query_label(feats, params.query)}")
 plt.show()
 
 # %% [markdown]
-# ## Interactive (JupyterLab): run, query, re-ranking, threshold
+# ## Interactive (JupyterLab): run, query, top-k, re-ranking, threshold
+#
+# The explorer draws its first view at once and redraws on every change
+# (`reidlib.study.explorer_widget.Explorer`).
 
 # %%
-state = {"name": loaded.name, "run": loaded, "feats": feats}
-
-
-def _ensure(run_name):
-    if run_name != state["name"]:
-        state.update(name=run_name, run=load_run(run_name))
-        state["feats"] = compute_features(state["run"])
-
-
-def _view(run_name, q, top_k, rr, t):
-    _ensure(run_name)
-    topk_figure(state["run"], state["feats"], min(q, len(state["run"].query) - 1), top_k, rr)
-    maps_figure(model_maps(state["run"], min(q, len(state["run"].query) - 1)), t)
-    plt.show()
-
-
-controls = dict(
-    run_name=widgets.Dropdown(options=sorted(set(list_runs()) | {loaded.name}), value=loaded.name, description="run"),
-    q=widgets.IntSlider(params.query, 0, len(loaded.query) - 1, description="query"),
-    top_k=widgets.IntSlider(params.k, 1, 20, description="top-k"),
-    rr=widgets.Checkbox(params.rerank, description="re-ranking"),
-    t=widgets.FloatSlider(params.threshold, min=0.0, max=1.0, step=0.05, description="threshold"))
-out = widgets.Output()
-
-
-def _refresh(_change=None):
-    with out:
-        out.clear_output(wait=True)
-        _view(**{key: w.value for key, w in controls.items()})
-
-
-for w in controls.values():
-    w.observe(_refresh, names="value")
-display(widgets.VBox([widgets.HBox(list(controls.values())[:3]), widgets.HBox(list(controls.values())[3:])]), out)
+explorer = Explorer(loaded, feats, query=params.query, k=params.k, rerank=params.rerank,
+                    threshold=params.threshold, k_max=max(20, params.k))
+explorer

@@ -105,7 +105,7 @@ def _exp(description: str, model: str, kwargs: dict, losses: list, sampler: str,
 
 
 #: experiment name -> plain-data definition (one base entry per model family; the study's
-#: rows are overrides of these, see reidlib.engine.rows.ROWS)
+#: rows are overrides of these, see reidlib.study.rows.ROWS)
 EXPERIMENTS: dict[str, dict[str, Any]] = {
     "ide": _exp("IDE baseline (ID loss, global feature); model.name picks the input kind: ide_rgb, "
                 "ide_rgbm, ide_mask_bilinear, ide_mask_pool, ide_masked_rgb, ide_mask_only",

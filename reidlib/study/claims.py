@@ -14,7 +14,7 @@ columns ``"<protocol>[@<metric>]/<measure>"`` as fractions in [0, 1]):
 * a "best value" claim (MaskReID Table 4: alpha 0.15, lambda 2 is best):
   :func:`best_value_verdict`;
 * a grid of rows keyed by two values (Table 4's alpha x lambda):
-  :func:`grid_labels`, :func:`select_rows`, :func:`add_keys`, :func:`paper_grid`;
+  :func:`grid_labels`, :func:`paper_grid`;
 * one table over several data sets (MaskReID Table 1): :func:`widen`.
 
 All verdicts are paired over seeds with :func:`reidlib.study.verdict.paired_verdict`.
@@ -115,7 +115,7 @@ def best_value_verdict(tidy: pd.DataFrame, paper_best: str, metric: str, z: floa
     if verdict == "holds":
         line["verdict"] = f"beaten by {best} beyond the seed spread"
     elif len(common) < 2:
-        line["verdict"] = f"within noise (1 seed: {best} is higher)"
+        line["verdict"] = f"within noise (1 seed, no test; best here: {best})"
     else:
         line["verdict"] = f"within noise of the best here ({best})"
     return pd.DataFrame([line])
@@ -143,23 +143,6 @@ def claims_against(keys: Mapping[str, tuple], index: int, value: float) -> list[
                            f"{sorted({k[index] for k in keys.values()})}")
         claims.append((label, by_key[ref]))
     return claims
-
-
-def select_rows(rows: Mapping[str, Any], labels: Sequence[str]) -> dict[str, Any]:
-    """``rows`` restricted to ``labels`` (in that order); an unknown label lists the valid ones."""
-    unknown = [lab for lab in labels if lab not in rows]
-    if unknown:
-        raise KeyError(f"rows {unknown} are not defined; valid rows: {list(rows)} "
-                       "(add a row to reidlib.engine.rows.ROWS for new values)")
-    return {lab: rows[lab] for lab in labels}
-
-
-def add_keys(tidy: pd.DataFrame, keys: Mapping[str, tuple], names: Sequence[str]) -> pd.DataFrame:
-    """A copy with one column per name of ``names`` holding each row's key (e.g. alpha, lambda)."""
-    out = tidy.copy()
-    for i, name in enumerate(names):
-        out[name] = out["row"].map(lambda r, i=i: keys[r][i] if r in keys else None)
-    return out
 
 
 def paper_grid(grid: Mapping[tuple, Sequence[float]], keys: Mapping[str, tuple],

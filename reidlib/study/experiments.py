@@ -98,7 +98,7 @@ def with_overrides(rows: Mapping[str, Row], extra: Mapping[str, Any]) -> dict[st
 def rows_for(experiment_id: str, dataset: str = "synth", data_root: str | None = None,
              overrides: Mapping[str, Any] | None = None) -> dict[str, Row]:
     """``ROWS[experiment_id]`` with the data set (and any extra overrides) applied to every row."""
-    from reidlib.engine.rows import ROWS
+    from reidlib.study.rows import ROWS
 
     if experiment_id not in ROWS:
         raise KeyError(f"unknown experiment id {experiment_id!r}; valid: {', '.join(ROWS)}")

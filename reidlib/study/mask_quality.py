@@ -53,7 +53,7 @@ def mask_quality_rows(methods: Sequence[str], ious: Sequence[float], segmenters:
     Labels are ``"<method label>: <source>"``; rows equal to ``ROWS`` entries resolve to
     the same runs. The frame has ``row, method, source, mask IoU`` (NaN for extracted/RGB).
     """
-    from reidlib.engine.rows import ROWS
+    from reidlib.study.rows import ROWS
 
     bad = [m for m in methods if m not in MASK_METHODS]
     if bad:

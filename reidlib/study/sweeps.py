@@ -24,7 +24,6 @@ The mask-quality experiment (E12) is in :mod:`reidlib.study.mask_quality`.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
@@ -52,29 +51,6 @@ def for_profile(values: Sequence[Any] | None, profile: str, smoke: Sequence[Any]
     if profile == "quick" and quick is not None:
         return list(quick)
     return list(smoke if profile == "smoke" else default)
-
-
-def pick_rows(rows: Mapping[str, Row], labels: Sequence[str]) -> dict[str, Row]:
-    """The rows named by ``labels`` in that order; an unknown label lists the valid ones."""
-    missing = [lab for lab in labels if lab not in rows]
-    if missing:
-        raise KeyError(f"rows {missing} do not exist; valid: {', '.join(rows)}")
-    return {lab: rows[lab] for lab in labels}
-
-
-def label_value(label: str) -> float:
-    """The number a row label ends with: ``"threshold 0.4"`` -> 0.4, ``"k = 18"`` -> 18.0."""
-    found = re.findall(r"-?\d+(?:\.\d+)?", str(label))
-    if not found:
-        raise ValueError(f"row label {label!r} carries no number; sweep labels look like 'threshold 0.4' or 'k = 6'")
-    return float(found[-1])
-
-
-def with_value(tidy: pd.DataFrame, column: str, parse: Callable[[str], Any] = label_value) -> pd.DataFrame:
-    """A copy of ``tidy`` with ``column`` = ``parse(row label)`` (the swept value)."""
-    out = tidy.copy()
-    out[column] = [parse(r) for r in out["row"]]
-    return out
 
 
 def query_average(tidy: pd.DataFrame, metrics: Sequence[str] = ("rank1", "mAP"),

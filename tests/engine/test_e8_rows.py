@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from reidlib.engine.experiment import resolve_config, validate_config
-from reidlib.engine.rows import ROWS
+from reidlib.study.rows import ROWS
 from reidlib.models import build_model
 from reidlib.study.paper_numbers import E8_FUSION
 

@@ -7,7 +7,7 @@ import torch
 
 from reidlib.engine.experiment import build_trainer, resolve_config, run_experiment, validate_config
 from reidlib.engine.precision import enable_amp
-from reidlib.engine.rows import ROWS, unique_runs
+from reidlib.study.rows import ROWS, unique_runs
 
 FAST = {"profile.max_steps_per_epoch": 1, "profile.epochs": 1, "eval.protocols": ["sq"],
         "eval.extra_metrics": []}
@@ -24,8 +24,8 @@ def test_every_row_resolves_to_a_valid_config():
     e2 = ROWS["E2"]
     exp7, ov7 = e2["(7) + TriHard (full MPM-LTL)"]
     assert resolve_config(exp7, "smoke", ov7)["miner"]["name"] == "trihard"
-    exp18, ov18 = ROWS["E4"]["k = 18"]
-    assert resolve_config(exp18, "smoke", ov18)["model"]["kwargs"] == {"parts": 18, "threshold": 0.4, "uneven": "adaptive"}
+    assert resolve_config("mpm_ltl", "smoke", {"model.kwargs.parts": 18})["model"]["kwargs"] == {
+        "parts": 18, "threshold": 0.4, "uneven": "adaptive"}
 
 
 def test_overrides_order_and_errors():

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from reidlib.study.mask_quality import mask_quality_rows, mask_quality_sentence, mask_quality_verdicts
-from reidlib.study.sweeps import (THRESHOLD_GROUPS, best_verdict, for_profile, group_means, label_value, pick_rows,
-                                  query_average, sweep_summary, threshold_group, with_value)
+from reidlib.study.sweeps import (THRESHOLD_GROUPS, best_verdict, for_profile, group_means,
+                                  query_average, sweep_summary, threshold_group)
 
 
 def _sweep(values: dict, seeds=(0, 1, 2), x="t") -> pd.DataFrame:
@@ -14,25 +14,15 @@ def _sweep(values: dict, seeds=(0, 1, 2), x="t") -> pd.DataFrame:
                          for v, vals in values.items() for i, s in enumerate(seeds)])
 
 
-def test_for_profile_and_pick_rows() -> None:
+def test_for_profile() -> None:
     assert for_profile(None, "smoke", [1], [1, 2]) == [1]
     assert for_profile(None, "quick", [1], [1, 2]) == [1, 2]
     assert for_profile((3,), "smoke", [1], [1, 2]) == [3]
     with pytest.raises(ValueError, match="empty"):
         for_profile([], "quick", [1], [2])
-    rows = {"a": ("x", {}), "b": ("y", {"k": 1})}
-    assert list(pick_rows(rows, ["b", "a"])) == ["b", "a"]
-    with pytest.raises(KeyError, match="valid: a, b"):
-        pick_rows(rows, ["c"])
 
 
-def test_label_value_and_groups() -> None:
-    assert label_value("threshold 0.4") == 0.4
-    assert label_value("k = 18") == 18.0
-    with pytest.raises(ValueError, match="no number"):
-        label_value("random")
-    tidy = with_value(pd.DataFrame({"row": ["k = 3", "k = 6"]}), "k")
-    assert tidy["k"].tolist() == [3.0, 6.0]
+def test_threshold_groups() -> None:
     expected = {0.0: "0.0-0.3", 0.3: "0.0-0.3", 0.4: "0.4-0.7", 0.7: "0.4-0.7", 0.8: "0.8-1.0", 1.0: "0.8-1.0"}
     for i in range(11):
         t = i / 10
@@ -98,7 +88,7 @@ def test_best_verdict_cases() -> None:
 
 
 def test_mask_quality_rows_match_engine_rows() -> None:
-    from reidlib.engine.rows import ROWS
+    from reidlib.study.rows import ROWS
 
     rows, meta = mask_quality_rows(["mpm", "mgcam"], [0.9, 0.5], ["reidlib_fcn"])
     assert len(rows) == 2 * (1 + 2 + 1 + 1) == len(meta)

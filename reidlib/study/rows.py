@@ -1,9 +1,11 @@
 """The study's table rows as data: ``ROWS[experiment_id][row label] = (engine experiment, overrides)``.
 
-Notebooks loop over ``ROWS["E2"]`` etc. with ``run_experiment(name, profile, overrides, seed)``
-(or ``reidlib.study.experiments.run_rows``). Rows that resolve to the same config (e.g.
-the full MPM-LTL model is E2 row 7, E3 threshold 0.4, E4 k = 6 and E5 TriHard) share
-one run folder, so they train once. Ids follow /work/shared/STUDY.md:
+Notebooks take their rows with ``nb.rows("E2")`` (:class:`reidlib.study.notebook.Notebook`),
+which runs each with :func:`reidlib.engine.experiment.run_experiment`. Rows that resolve to
+the same config (e.g. the full MPM-LTL model is E2 row 7 and E5 TriHard, and also E3's
+threshold 0.4 and E4's k = 6) share one run folder, so they train once: run reuse comes
+from hashing the resolved config, not from special cases here. Ids follow the study's
+catalogue (the experiments of README.md):
 
 =======  ======================================================  ==========================
 id       rows                                                    base experiment
@@ -12,13 +14,9 @@ E1       MSCAN RGB / Mask / Masked RGB / RGB-M; MGCAM hard,       ``mscan``, ``m
          MGCAM RGB, MGCAM RGB-M (MGCAM Table 2; XQDA column =
          ``sq@xqda``)
 E2       MPM-LTL Table 1 rows (1)-(7)                            ``mpm_ltl``
-E3       mask-pooling threshold 0.0 ... 1.0                      ``mpm_ltl``
-E4       part count k = 3, 6, 12, 18                             ``mpm_ltl``
 E5       triplet selection: TriHard, batch hard, random          ``mpm_ltl``
 E6       MaskReID loss: softmax, triplet, ranking, ranking + RR  ``maskreid``
          (the RR row is the ranking run, read its ``sq+rr``)
-E7       ranking loss alpha in {0.1, 0.15} x lambda in           ``maskreid``
-         {0, 1, 2, 5, 10}
 E8       MaskReID base (DGD) / M / MF (Table 1), softmax only;   ``maskreid_softmax``
          + masked image only (an ablation, not in the paper)
 E9       MSCAN, MGCAM, MGCAM + Siamese; every run evaluates      ``mscan``, ``mgcam``
@@ -29,20 +27,24 @@ masks    MPM-LTL (id only, row 4 model) with true masks,         ``mpm_ltl``
          (``reidlib_fcn``), and the RGB baseline
 =======  ======================================================  ==========================
 
+The sweeps are not listed here: their notebooks build one row per swept *value* (E3
+``model.kwargs.threshold``, E4 ``model.kwargs.parts``, E7 the ranking loss's ``alpha`` and
+``lam``; :func:`reidlib.study.experiments.sweep_rows`), so any value runs and stays a column
+of the results.
+
 Choices: E2 rows 1-4 train the ID loss only on PK batches (no triplet architecture);
 rows 5-6 use random triplets over the training bank in the triplet architecture (the
 paper's "random selection method" of rows (6)-(7) and Fig. 9), row 5 on the pooled
-undivided feature map ("global level"), row 6 per part. E4 k = 18 (6 x 3 grid) does not
-tile the small profiles' map (6 x 2 at 96 x 32), nor the paper's 24 x 8: it uses
-``uneven="adaptive"`` (adaptive average-pooling bins), which the ``mpm_ltl`` base sets for
-every k (identical to exact stripes when k divides the map). E6's "softmax" row keeps the ID
-loss on in the second stage (else that stage would train nothing).
+undivided feature map ("global level"), row 6 per part. E4's k = 18 (6 x 3 grid) does not
+tile the small profiles' map (6 x 2 at 96 x 32), nor the paper's 24 x 8: the ``mpm_ltl``
+base sets ``uneven="adaptive"`` (adaptive average-pooling bins) for every k (identical to
+exact stripes when k divides the map). E6's "softmax" row keeps the ID loss on in the
+second stage (else that stage would train nothing).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from reidlib.models.mask_pooling import DEFAULT_THRESHOLD
 
 Row = tuple[str, dict[str, Any]]
 
@@ -66,16 +68,6 @@ E2: dict[str, Row] = {
     "(7) + TriHard (full MPM-LTL)": ("mpm_ltl", {}),
 }
 
-E3: dict[str, Row] = {f"threshold {t:.1f}": ("mpm_ltl", {} if t == DEFAULT_THRESHOLD else {"model.kwargs.threshold": t})
-                      for t in [i / 10 for i in range(11)]}
-
-E4: dict[str, Row] = {
-    "k = 3": ("mpm_ltl", {"model.kwargs.parts": 3}),
-    "k = 6": ("mpm_ltl", {}),
-    "k = 12": ("mpm_ltl", {"model.kwargs.parts": 12}),
-    "k = 18": ("mpm_ltl", {"model.kwargs.parts": 18}),
-}
-
 E5: dict[str, Row] = {
     "mask-guided TriHard": ("mpm_ltl", {}),
     "batch hard": ("mpm_ltl", {"sampler.name": "pk", "miner.name": "batch_hard",
@@ -92,12 +84,6 @@ E6: dict[str, Row] = {
                              "sampler.name": "pk"}),
     "ranking": ("maskreid", {}),
     "ranking + RR": ("maskreid", {}),
-}
-
-E7: dict[str, Row] = {
-    f"alpha {a}, lambda {lam}": ("maskreid", {} if (a, lam) == (0.15, 2) else
-                                 {"losses.1.kwargs.alpha": a, "losses.1.kwargs.lam": float(lam)})
-    for a in (0.1, 0.15) for lam in (0, 1, 2, 5, 10)
 }
 
 E8: dict[str, Row] = {  # MaskReID Table 1: softmax only (sec. 4.2), M = original + masked image
@@ -132,7 +118,7 @@ MASKS: dict[str, Row] = {
 }
 
 #: experiment id -> row label -> (engine experiment name, overrides)
-ROWS: dict[str, dict[str, Row]] = {"E1": E1, "E2": E2, "E3": E3, "E4": E4, "E5": E5, "E6": E6, "E7": E7,
+ROWS: dict[str, dict[str, Row]] = {"E1": E1, "E2": E2, "E5": E5, "E6": E6,
                                    "E8": E8, "E9": E9, "masks": MASKS}
 
 
