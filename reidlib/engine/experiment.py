@@ -126,7 +126,7 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     from reidlib.models.registry import MODELS
 
     from .data_spec import MASK_SOURCES_KINDS
-    from .sampling import BANK_MINERS, BATCH_MINERS, SAMPLERS
+    from .sampling import BANK_MINERS, SAMPLERS, check_miner_name
 
     name = cfg["model"]["name"]
     if name not in MODELS:
@@ -139,9 +139,9 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     terms = [_loss_term(s) for s in cfg["losses"]]
     _check_stages(Recipe.from_dict(cfg["recipe"]), terms)
     sname, mname = cfg["sampler"]["name"], cfg["miner"]["name"]
-    if sname not in SAMPLERS or mname not in BANK_MINERS + BATCH_MINERS:
-        raise KeyError(f"sampler {sname!r} / miner {mname!r}: valid samplers {', '.join(SAMPLERS)}, "
-                       f"miners {', '.join(BANK_MINERS + BATCH_MINERS)}")
+    if sname not in SAMPLERS:
+        raise KeyError(f"unknown sampler {sname!r}; valid samplers: {', '.join(SAMPLERS)}")
+    check_miner_name(mname)
     if (sname == "triplet") != (mname in BANK_MINERS):
         raise ValueError(f"sampler {sname!r} with miner {mname!r}: bank miners need sampler 'triplet' and back")
     if cfg["data"]["masks"] not in MASK_SOURCES_KINDS:

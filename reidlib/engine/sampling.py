@@ -16,7 +16,8 @@
 features of the un-augmented train set and its masks area-downsampled by
 ``mask_stride`` = 16, the feature-map size) or ``"random"`` (one random positive and
 negative per anchor over the bank, MPM-LTL Table 1 rows 5-6) need the ``triplet``
-sampler; ``"batch_hard"`` / ``"all"`` / ``"none"`` mine inside each batch (a term's kwarg).
+sampler; with ``"none"`` the triplet terms mine inside each batch (their ``miner`` keyword:
+``batch_hard`` / ``all`` / ``batch_random``, ``reidlib.miners.BATCH_MINERS``).
 
 Choices: bank triplets are re-mined once at the start of every epoch whose stage has a
 triplet term on (the paper does not say how often; once per epoch keeps CPU runs cheap);
@@ -33,12 +34,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from reidlib.miners import BANK_MINERS, BATCH_MINERS
+
 from . import distributed as D
 from .hooks import Hook
 
 SAMPLERS = ("pk", "maskreid", "siamese", "triplet")
-BANK_MINERS = ("trihard", "random")
-BATCH_MINERS = ("batch_hard", "all", "none")
+#: valid ``miner.name``: a bank miner (sampler ``triplet``) or ``"none"`` (batch miners are a
+#: triplet term's ``miner`` keyword, ``reidlib.miners.BATCH_MINERS``)
+MINER_NAMES = BANK_MINERS + ("none",)
 TRIPLET_TERMS = ("triplet", "local_triplet")
 
 
@@ -166,6 +170,16 @@ def _maskreid_kwargs(n_ids: int, batch: int, kw: Mapping[str, Any]) -> dict[str,
     return {"num_positives": p, "num_negatives": n}
 
 
+def check_miner_name(name: str) -> None:
+    """``miner.name`` must be a bank miner or ``"none"``; a batch miner's name says where it goes."""
+    if name in BATCH_MINERS:
+        raise KeyError(f"miner {name!r} mines inside a batch: it is a triplet term's keyword "
+                       f"(losses.<term>.kwargs.miner={name}) with miner.name=none, not miner.name")
+    if name not in MINER_NAMES:
+        raise KeyError(f"unknown miner {name!r}; valid miner.name: {', '.join(MINER_NAMES)}; "
+                       f"batch miners (a triplet term's keyword): {', '.join(BATCH_MINERS)}")
+
+
 def build_sampler(sampler: Mapping[str, Any], miner: Mapping[str, Any], pids: Sequence[int],
                   profile: Mapping[str, Any], seed: int) -> Any:
     """The batch sampler of ``cfg["sampler"]`` (with ``layout`` set, see module docstring)."""
@@ -175,12 +189,12 @@ def build_sampler(sampler: Mapping[str, Any], miner: Mapping[str, Any], pids: Se
     mname = (miner or {}).get("name", "none")
     if name not in SAMPLERS:
         raise KeyError(f"unknown sampler {name!r}; valid: {', '.join(SAMPLERS)}")
-    if mname not in BANK_MINERS + BATCH_MINERS:
-        raise KeyError(f"unknown miner {mname!r}; valid: {', '.join(BANK_MINERS + BATCH_MINERS)}")
+    check_miner_name(mname)
     if (name == "triplet") != (mname in BANK_MINERS):
         raise ValueError(f"sampler {name!r} with miner {mname!r}: bank miners ({', '.join(BANK_MINERS)}) "
                          "need sampler 'triplet' and sampler 'triplet' needs one of them; set both "
-                         "(e.g. sampler.name=pk with miner.name=batch_hard)")
+                         "(e.g. sampler.name=triplet with miner.name=trihard, or sampler.name=pk with "
+                         "miner.name=none)")
     p, k = int(kw.pop("batch_p", profile["batch_p"])), int(kw.pop("batch_k", profile["batch_k"]))
     dd = dict(seed=seed, num_replicas=D.world_size(), rank=D.rank())
     pids = list(pids)

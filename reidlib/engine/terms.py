@@ -30,8 +30,10 @@ Which triplets / pairs: ``batch["layout"]`` (set by the engine's batch sampler, 
 ``[a..., p..., n...]`` of mined triplets (MPM-LTL's triplet architecture), used as they are;
 ``"siamese"``: ``[probes..., partners...]``, pair ``i`` is ``(i, B/2 + i)``; otherwise the
 triplet terms mine inside the batch with ``miner`` = ``"batch_hard"`` (default; Hermans et
-al.), ``"all"`` (every valid triplet) or ``"random"`` (one random positive/negative per
-anchor, seeded by the step), and ``siamese`` uses every pair of the batch.
+al.), ``"all"`` (every valid triplet) or ``"batch_random"`` (one random positive/negative per
+anchor, seeded by the step; ``reidlib.miners.BATCH_MINERS``), and ``siamese`` uses every pair
+of the batch. (The bank miners ``trihard`` / ``random`` of ``miner.name`` fill ``"triplet"``
+layout batches.)
 """
 from __future__ import annotations
 
@@ -41,10 +43,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from reidlib.miners import BATCH_MINERS
+
 from .loop import LossTerm
 
 TermFn = Callable[[dict, dict], Tensor]
-BATCH_MINERS = ("batch_hard", "all", "random")
 FEATURES = ("features", "global", "bn_features")
 
 
@@ -93,7 +96,7 @@ def _select_triplets(feats: Tensor, batch: Mapping[str, Any], miner: str):
     labels = batch["pid"]
     if miner == "batch_hard":
         return batch_hard_triplets(feats.detach().float(), labels)
-    if miner == "random":
+    if miner == "batch_random":
         g = torch.Generator().manual_seed(int(torch.randint(0, 2**31 - 1, (1,))))  # step-seeded
         return random_triplets(labels.cpu(), g)
     return None  # "all"

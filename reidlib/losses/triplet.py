@@ -1,4 +1,4 @@
-"""Triplet loss on whole features (MPM-LTL eq. 1) and the batch-hard triplet loss.
+"""Triplet loss on whole features (MPM-LTL eq. 1), on the triplets a miner chose.
 
 MPM-LTL eq. 1: ``L = (d(a,p) - d(a,n) + alpha)_+`` with the Euclidean distance
 ``d`` and margin ``alpha = 0.5``; averaged over the given triplets.
@@ -7,9 +7,10 @@ Shapes: ``features`` ``[B, D]``, ``labels`` ``[B]``; ``triplets`` an index tuple
 ``(anchors, positives, negatives)`` of LongTensors ``[T]`` (from a miner, see
 ``reidlib.miners``); ``None`` uses every valid triplet of the batch.
 
-Batch hard (Hermans et al., cited by MaskReID/MPM-LTL Fig. 9): for each anchor,
-the farthest positive and nearest negative of the batch; anchors without a
-positive or a negative are skipped.
+Batch hard (Hermans et al., the Batch Hard baseline of MPM-LTL Fig. 9) is this loss on
+the triplets of :func:`reidlib.miners.batch_hard_triplets` (the farthest positive and the
+nearest negative of each anchor): ``triplet_loss(f, y, batch_hard_triplets(f, y))``; the
+miner decides which triplets, the loss only scores them.
 
 Difference from pytorch-metric-learning's ``TripletMarginLoss``: pml L2-normalises
 embeddings by default and averages only the non-zero losses
@@ -19,12 +20,10 @@ pml gives the same value (tested).
 """
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._common import (all_triplets, as_triplets, check_features, check_margin, pair_distance,
-                      pairwise_distance, reduce)
+from ._common import all_triplets, as_triplets, check_features, check_margin, pair_distance, reduce
 
 
 def triplet_loss(features: Tensor, labels: Tensor, triplets=None, margin: float = 0.5,
@@ -38,36 +37,13 @@ def triplet_loss(features: Tensor, labels: Tensor, triplets=None, margin: float 
     return reduce(F.relu(d_ap - d_an + m), reduction)
 
 
-def batch_hard_triplet_loss(features: Tensor, labels: Tensor, margin: float = 0.5,
-                            squared: bool = False, reduction: str = "mean") -> Tensor:
-    """Batch-hard triplet loss: hardest positive and negative per anchor."""
-    check_features(features, labels)
-    m = check_margin(margin)
-    dist = pairwise_distance(features, squared=squared)
-    same = labels[:, None] == labels[None, :]
-    eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
-    pos, neg = same & ~eye, ~same
-    keep = pos.any(1) & neg.any(1)
-    hardest_p = dist.masked_fill(~pos, float("-inf")).amax(1)
-    hardest_n = dist.masked_fill(~neg, float("inf")).amin(1)
-    return reduce(F.relu(hardest_p - hardest_n + m)[keep], reduction)
-
-
 class TripletLoss(nn.Module):
-    """Module form: ``TripletLoss(margin)(features, labels, triplets=None)``.
+    """Module form: ``TripletLoss(margin)(features, labels, triplets=None)``."""
 
-    ``batch_hard=True`` ignores ``triplets`` and mines the batch-hard ones.
-    """
-
-    def __init__(self, margin: float = 0.5, squared: bool = False, batch_hard: bool = False,
-                 reduction: str = "mean") -> None:
+    def __init__(self, margin: float = 0.5, squared: bool = False, reduction: str = "mean") -> None:
         super().__init__()
         self.margin = check_margin(margin)
-        self.squared, self.batch_hard, self.reduction = squared, batch_hard, reduction
+        self.squared, self.reduction = squared, reduction
 
     def forward(self, features: Tensor, labels: Tensor, triplets=None) -> Tensor:
-        if self.batch_hard:
-            return batch_hard_triplet_loss(features, labels, self.margin, self.squared,
-                                           self.reduction)
-        return triplet_loss(features, labels, triplets, self.margin, self.squared,
-                            self.reduction)
+        return triplet_loss(features, labels, triplets, self.margin, self.squared, self.reduction)

@@ -70,7 +70,7 @@ E2: dict[str, Row] = {
 
 E5: dict[str, Row] = {
     "mask-guided TriHard": ("mpm_ltl", {}),
-    "batch hard": ("mpm_ltl", {"sampler.name": "pk", "miner.name": "batch_hard",
+    "batch hard": ("mpm_ltl", {"sampler.name": "pk", "miner.name": "none",
                                "losses.1.kwargs.miner": "batch_hard"}),
     "random": ("mpm_ltl", {"miner.name": "random"}),
 }

@@ -24,7 +24,7 @@ def test_unknown_term_and_kwargs_list_valid_ones():
         build_term({"name": "center"})
     with pytest.raises(TypeError, match="valid: margin, squared, miner, feature"):
         build_term({"name": "triplet", "kwargs": {"margn": 1}})
-    with pytest.raises(ValueError, match="valid: batch_hard, all, random"):
+    with pytest.raises(ValueError, match="valid: batch_hard, all, batch_random"):
         build_term({"name": "triplet", "kwargs": {"miner": "hardest"}})
     with pytest.raises(KeyError, match="needs model output 'parts'"):
         build_term({"name": "local_triplet"}).fn({"features": torch.zeros(6, 2)}, _batch())

@@ -1,4 +1,4 @@
-"""ID, N-pair, ranking, region triplet, attention MSE losses and totals vs brute force."""
+"""ID, N-pair, ranking, region triplet and attention MSE losses vs brute force."""
 from __future__ import annotations
 
 import math
@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch.autograd import gradcheck
 
-from reidlib.losses import (WeightedSum, attention_mse_loss, full_ranking_loss, id_loss,
-                            mgcam_total, mpm_ltl_total, npair_loss, ranking_loss,
+from reidlib.losses import (attention_mse_loss, full_ranking_loss, id_loss,
+                            npair_loss, ranking_loss,
                             region_triplet_loss, triplet_id_loss)
 
 
@@ -119,17 +119,3 @@ def test_gradients():
               (lambda t: id_loss(t, torch.tensor([0, 2, 1, 1]), label_smoothing=0.1), z)]
     for fn, inp in checks:
         assert gradcheck(fn, (inp.clone().requires_grad_(),), eps=1e-6, atol=1e-5)
-
-
-def test_weighted_sums():
-    t = {k: torch.tensor(v) for k, v in dict(id=2.0, siamese=3.0, region_triplet=5.0,
-                                              attention=7.0).items()}
-    total, log = mgcam_total()(**t)
-    assert total.item() == pytest.approx(2 + 0.01 * 3 + 0.01 * 5 + 0.1 * 7)
-    assert log["siamese"] == 3.0 and log["total"] == pytest.approx(total.item())
-    total, _ = mpm_ltl_total()(local_triplet=torch.tensor(0.25), id=torch.tensor(1.5))
-    assert total.item() == pytest.approx(1.75)
-    with pytest.raises(KeyError, match="missing"):
-        mgcam_total(siamese=False)(**t)
-    with pytest.raises(ValueError, match="weight"):
-        WeightedSum({"id": -1.0})

@@ -9,9 +9,8 @@ from pytorch_metric_learning.miners import BatchHardMiner
 from pytorch_metric_learning.reducers import MeanReducer, SumReducer
 from torch.autograd import gradcheck
 
-from reidlib.losses import (LocalTripletLoss, SiameseLoss, TripletLoss, batch_hard_triplet_loss,
-                            local_triplet_loss, siamese_loss, triplet_loss)
-from reidlib.miners import random_triplets
+from reidlib.losses import (LocalTripletLoss, SiameseLoss, TripletLoss, local_triplet_loss, siamese_loss, triplet_loss)
+from reidlib.miners import batch_hard_triplets, random_triplets
 
 
 def data(b=10, d=4, ids=3, seed=0, k=None):
@@ -50,12 +49,12 @@ def test_batch_hard_brute_force_and_pml():
         N = [dist(x[a], x[j]) for j in range(12) if y[j] != y[a]]
         if P and N:
             terms.append(max(max(P) - min(N) + 0.3, 0.0))
-    got = batch_hard_triplet_loss(x, y, margin=0.3)
+    got = triplet_loss(x, y, batch_hard_triplets(x, y), margin=0.3)
     assert got.item() == pytest.approx(sum(terms) / len(terms))
     lp = LpDistance(normalize_embeddings=False)
     pml = TripletMarginLoss(margin=0.3, distance=lp, reducer=MeanReducer())
     assert got.item() == pytest.approx(pml(x, y, BatchHardMiner(distance=lp)(x, y)).item())
-    assert TripletLoss(0.3, batch_hard=True)(x, y).item() == pytest.approx(got.item())
+    assert TripletLoss(0.3)(x, y, batch_hard_triplets(x, y)).item() == pytest.approx(got.item())
 
 
 def test_local_triplet_brute_force_and_k1_equals_global():
@@ -95,7 +94,7 @@ def test_gradients():
     trip = random_triplets(y, torch.Generator().manual_seed(2))
     h, _ = data(b=8, d=2, k=3, seed=6)
     for fn, inp in [(lambda z: triplet_loss(z, y, trip, margin=1.0), x),
-                    (lambda z: batch_hard_triplet_loss(z, y, margin=1.0), x),
+                    (lambda z: triplet_loss(z, y, batch_hard_triplets(z, y), margin=1.0), x),
                     (lambda z: local_triplet_loss(z, y, trip, margin=1.0), h),
                     (lambda z: siamese_loss(z, y, margin=4.0), x)]:
         assert gradcheck(fn, (inp.clone().requires_grad_(),), eps=1e-6, atol=1e-5)
@@ -110,7 +109,7 @@ def test_bad_parameters():
     with pytest.raises(ValueError, match=r"\[B, D\]"):
         triplet_loss(x[0], y)
     with pytest.raises(ValueError, match="labels"):
-        batch_hard_triplet_loss(x, y[:3])
+        batch_hard_triplets(x, y[:3])
     with pytest.raises(ValueError, match="triplet"):
         triplet_loss(x, y, (torch.tensor([0]), torch.tensor([1])))
     with pytest.raises(ValueError, match="reduction"):
