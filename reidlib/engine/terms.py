@@ -237,12 +237,18 @@ TERMS: dict[str, Callable[[Mapping[str, Any]], TermFn]] = {
 }
 
 
-def build_term(spec: Mapping[str, Any]) -> LossTerm:
-    """``{"name", "weight"=1, "kwargs"={}}`` -> :class:`LossTerm`; unknown names list the valid ones."""
+def build_term(spec: Mapping[str, Any] | str, weight: float | None = None, **kwargs: Any) -> LossTerm:
+    """A :class:`LossTerm` from a config entry ``{"name", "weight"=1, "kwargs"={}}`` or, from
+    Python, from plain arguments: ``build_term("local_triplet", 1.0, margin=0.5)``. Unknown names
+    list the valid ones."""
+    if isinstance(spec, str):
+        spec = {"name": spec, "weight": 1.0 if weight is None else weight, "kwargs": kwargs}
+    elif weight is not None or kwargs:
+        raise TypeError("build_term takes a config entry or a name with weight / keywords, not both")
     name = spec.get("name")
     if name not in TERMS:
         raise KeyError(f"unknown loss term {name!r}; valid: {', '.join(TERMS)}")
-    weight = float(spec.get("weight", 1.0))
-    if not weight >= 0:
-        raise ValueError(f"loss term {name!r}: weight must be >= 0, got {weight}")
-    return LossTerm(name, TERMS[name](dict(spec.get("kwargs", {}) or {})), weight)
+    w = float(spec.get("weight", 1.0))
+    if not w >= 0:
+        raise ValueError(f"loss term {name!r}: weight must be >= 0, got {w}")
+    return LossTerm(name, TERMS[name](dict(spec.get("kwargs", {}) or {})), w)
