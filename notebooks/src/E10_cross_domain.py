@@ -30,7 +30,7 @@ directions = None   # source->target: market, duke (SynthReID) or market1501, du
                     # directions (quick: market->duke only, to fit the 30-minute study)
 methods = ["direct", "ecn", "ecn_parts", "supervised"]   # reidlib.domain.METHODS
 data_root = None    # parent folder of the real data sets (None = $REIDLIB_DATA)
-overrides = {}      # keyword overrides of run_cross_domain, e.g. {"epochs": 4, "lam": 0.3}
+overrides = {}      # dotted overrides of every run, e.g. {"profile.epochs": 4, "adaptation.lam": 0.3}
 
 # %%
 from reidlib.study import paper_numbers as paper
@@ -49,7 +49,7 @@ directions = for_profile(params.directions, params.profile, ["market->duke", "du
                          ["market->duke", "duke->market"], quick=["market->duke"])
 roots = domain_roots(directions, params.data_root)
 tidy = run_cross_domain_grid(directions, params.methods, params.profile, params.seeds, roots=roots,
-                             **params.overrides)
+                             overrides=params.overrides)
 wide = widen_directions(tidy)
 order = list(dict.fromkeys(tidy["row"]))
 targets = list(dict.fromkeys(tidy["target"]))

@@ -3,14 +3,13 @@
 ``run_cross_domain(source, target, method)`` trains ``direct`` | ``ecn`` | ``ecn_parts`` |
 ``supervised`` (see :mod:`reidlib.domain.adaptation`) and returns rank1/5/10 and mAP.
 """
-from .adaptation import METHODS, MemoryEpochHook, load_domain, run_cross_domain, train_cross_domain
+from .adaptation import METHODS, MemoryEpochHook, load_domain, train_cross_domain
 from .camstyle import FolderCamStyle, StatsCamStyle, camstyle_batch
 from .exemplar_memory import ExemplarMemory, memory_update, neighbourhood_weights
-from .semparts_loss import part_segmentation_loss, source_id_loss, stream_features, target_memory_loss
+from .runs import resolve_cross_domain, run_cross_domain
 from .streams import CrossDomainBatchSampler, CrossDomainDataset, LimitedSampler, TwoStreamModel, strip_labels
 
 __all__ = ["METHODS", "MemoryEpochHook", "load_domain", "run_cross_domain", "train_cross_domain",
            "FolderCamStyle", "StatsCamStyle", "camstyle_batch", "ExemplarMemory", "memory_update",
-           "neighbourhood_weights", "part_segmentation_loss", "source_id_loss", "stream_features",
-           "target_memory_loss", "CrossDomainBatchSampler", "CrossDomainDataset", "LimitedSampler",
+           "neighbourhood_weights", "resolve_cross_domain", "CrossDomainBatchSampler", "CrossDomainDataset", "LimitedSampler",
            "TwoStreamModel", "strip_labels"]

@@ -11,7 +11,7 @@ Methods (SemParts sec. 3-4, ECN sec. 3), all on the SemParts model
 ``ecn_parts``   SemParts eq. 3-5: ``(L_g + L_h + L_u + L_l)_s + (memory losses on global,
                 head, upper, lower)_t + w_seg L_seg`` (part classifier on the part maps;
                 eq. 5 is the plain sum, ``lam`` applies ECN's split instead); no loss on
-                the background (``semparts_loss.domain_weights``).
+                the background (``reidlib.losses.semparts.domain_weights``).
 ``supervised``  the ceiling: ``L_id(global)`` on the *target* train labels.
 
 Retrieval: the normalised global feature (``ecn``, ``direct``, ``supervised``; ECN's
@@ -39,13 +39,13 @@ import torch
 from reidlib.data.base import ReIDDataset, relabel
 from reidlib.engine.hooks import Hook
 from reidlib.engine.loop import LossTerm, Trainer
-from reidlib.engine.precision import enable_channels_last
-from reidlib.engine.profiles import get_profile, use_channels_last
+from reidlib.engine.precision import apply_profile_format
 from reidlib.engine.recipes import get_recipe
+from reidlib.engine.runs import Run
 
 from .camstyle import FolderCamStyle, StatsCamStyle
 from .exemplar_memory import ExemplarMemory
-from .semparts_loss import (STREAMS, domain_weights, part_segmentation_loss, source_id_loss, stream_features,
+from reidlib.losses.semparts import (STREAMS, domain_weights, part_segmentation_loss, source_id_loss, stream_features,
                             target_memory_loss)
 from .streams import CrossDomainBatchSampler, CrossDomainDataset, LimitedSampler, TwoStreamModel, strip_labels
 
@@ -115,15 +115,18 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
                        recipe: str = "semparts", max_steps_per_epoch: int | None = None,
                        cache_images: bool = True, erase_p: float = 0.5, evaluate: bool = True,
                        quiet: bool = True, model_kwargs: Mapping[str, Any] | None = None,
-                       channels_last: bool = False) -> tuple[torch.nn.Module, dict[str, float]]:
+                       profile_format: Mapping[str, Any] | None = None,
+                       run: Run | None = None) -> tuple[torch.nn.Module, dict[str, float]]:
     """Train ``method`` (module docstring) and return ``(model, metrics on target query/gallery)``.
 
     ``camstyle``: ``"stats"`` (per-camera colour statistics, a stand-in), a folder of
     CamStyle images, or None (no camera-invariance). ``lam``: None = the method's paper weighting
     (``ecn`` 0.7 / 0.3, ``ecn_parts`` SemParts eq. 5's sum), else ECN's ``(1 - lam, lam)``.
     Metrics: rank1/5/10, mAP (percent).
-    ``channels_last``: train fp32 in NHWC order (``reidlib.engine.precision``; the profiles'
-    ``channels_last`` families decide it in :func:`run_cross_domain`).
+    ``profile_format``: a profile (dict) whose ``precision`` / ``channels_last`` set the numeric
+    format (``reidlib.engine.precision.apply_profile_format``); None trains fp32 NCHW. ``run``: the
+    run folder (:func:`reidlib.domain.runs.run_cross_domain` opens it): checkpoints, resume,
+    epochs.csv and metrics.json, as every engine run.
     """
     from reidlib.data.image_dataset import ImageDataset
     from reidlib.data.samplers import RandomIdentitySampler
@@ -143,8 +146,8 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
     src = ImageDataset(labelled.train, size=size, label_map=lm, cache=cache_images)
     model = build_model("semparts", len(lm), model_size, retrieval="global+parts" if parts else "global",
                         **dict(model_kwargs or {}))
-    if channels_last:
-        enable_channels_last(model)
+    if profile_format is not None:
+        apply_profile_format(model, profile_format, "semparts")
     rec = get_recipe(recipe)
     if epochs is not None:
         rec = rec.scaled(int(epochs))
@@ -183,34 +186,18 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
         terms = _cross_domain_terms(parts, net.memories, domain_weights(method, lam), seg_weight)
         hooks.append(MemoryEpochHook(net.memories))
     tf = build_transforms(size, train=True, erase_p=erase_p)
+    evaluator = None
+    if evaluate:
+        ev = dict(size=size, cache=cache_images)
+        query, gallery = ImageDataset(target.query, **ev), ImageDataset(target.gallery, **ev)
+        ev_tf = build_transforms(size, train=False)
+
+        def evaluator(_net: torch.nn.Module) -> dict:  # the retrieval model inside the two streams
+            return evaluate_model(model, query, gallery, ev_tf, use_mask=False, metric="cosine")
+
     trainer = Trainer(net, terms, data, batches, rec, groups=groups, transform=tf, seed=seed, hooks=hooks,
-                      quiet=quiet, use_mask=False)
-    trainer.fit()
+                      quiet=quiet, use_mask=False, evaluator=evaluator, run=run)
+    metrics = trainer.fit()
     if not evaluate:
         return model, {}
-    ev = dict(size=size, cache=cache_images)
-    query, gallery = ImageDataset(target.query, **ev), ImageDataset(target.gallery, **ev)
-    res = evaluate_model(model, query, gallery, build_transforms(size, train=False), use_mask=False,
-                         metric="cosine")["sq"]
-    return model, {k: float(res[k]) for k in ("rank1", "rank5", "rank10", "mAP")}
-
-
-def run_cross_domain(source: str | ReIDDataset = "market", target: str | ReIDDataset = "duke",
-                     method: str = "ecn", profile: str = "smoke", seed: int = 0,
-                     source_root: str | Path | None = None, target_root: str | Path | None = None,
-                     cache_dir: str | None = None, **kwargs: Any) -> dict[str, float]:
-    """Notebook entry: rank1/5/10 and mAP of ``method`` from ``source`` to ``target``.
-
-    ``profile`` (reidlib.engine.profiles) gives image size, model size, epochs, P x K,
-    data preset and steps per epoch; ``kwargs`` override them and the method's
-    hyper-parameters (see :func:`train_cross_domain`).
-    """
-    prof = get_profile(profile)
-    opts: dict[str, Any] = dict(image_size=tuple(prof.image_size), model_size=prof.model_size,
-                                epochs=prof.epochs, batch_p=prof.batch_p, batch_k=prof.batch_k,
-                                max_steps_per_epoch=prof.max_steps_per_epoch, cache_images=prof.cache_images,
-                                channels_last=use_channels_last(prof, "semparts"))
-    opts.update(kwargs)
-    s = load_domain(source, prof.data_preset, source_root, cache_dir)
-    t = load_domain(target, prof.data_preset, target_root, cache_dir)
-    return train_cross_domain(s, t, method, seed=seed, **opts)[1]
+    return model, {k: float(metrics["sq"][k]) for k in ("rank1", "rank5", "rank10", "mAP")}

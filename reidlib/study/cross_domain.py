@@ -76,35 +76,44 @@ def _check_methods(methods: Sequence[str]) -> None:
 def run_cross_domain_grid(directions: Sequence[str], methods: Sequence[str], profile: str = "smoke",
                           seeds: Sequence[int] | None = None, roots: Mapping[str, str] | None = None,
                           runner: Callable[..., Mapping[str, float]] | None = None,
-                          **kwargs: Any) -> pd.DataFrame:
+                          overrides: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Run every (direction, method, seed); see the module docstring for the columns.
 
     ``seeds`` ``None`` = the profile's seeds. ``roots`` maps a real domain name to its folder.
-    ``runner`` defaults to :func:`reidlib.domain.run_cross_domain` (tests pass a stub);
-    ``kwargs`` go to it (e.g. ``epochs=4``).
+    ``runner`` defaults to :func:`reidlib.domain.run_cross_domain` (tests pass a stub), which
+    keeps every run in ``runs/cross_domain/<run-id>/`` (the tidy ``run_dir`` column);
+    ``overrides`` are its dotted keys (``{"profile.epochs": 4, "adaptation.lam": 0.3}``).
     """
     _check_methods(methods)
     pairs = [(d, *parse_direction(d)) for d in directions]
     if not pairs:
         raise ValueError("no direction given; e.g. directions=['market->duke', 'duke->market']")
+    default = runner is None
     if runner is None:
         from reidlib.domain import run_cross_domain as runner
     if seeds is None:
         from reidlib.engine.profiles import get_profile
 
         seeds = get_profile(profile).seeds
-    roots = dict(roots or {})
+    roots, overrides = dict(roots or {}), dict(overrides or {})
     lines = []
     for direction, src, tgt in pairs:
         for method in methods:
             for seed in seeds:
                 start = time.perf_counter()
-                res = runner(src, tgt, method, profile, int(seed), source_root=roots.get(src),
-                             target_root=roots.get(tgt), **kwargs)
-                lines.append({"row": METHOD_LABELS[method], "method": method, "direction": direction,
-                              "target": target_label(direction), "seed": int(seed),
-                              "seconds": round(time.perf_counter() - start, 1),
-                              **{f"sq/{m}": float(res[m]) / 100.0 for m in MEASURES.values()}})
+                where = dict(source_root=roots.get(src), target_root=roots.get(tgt))
+                res = runner(src, tgt, method, profile, int(seed), overrides=overrides, **where)
+                line = {"row": METHOD_LABELS[method], "method": method, "direction": direction,
+                        "target": target_label(direction), "seed": int(seed),
+                        "seconds": round(time.perf_counter() - start, 1),
+                        **{f"sq/{m}": float(res[m]) / 100.0 for m in MEASURES.values()}}
+                if default:
+                    from reidlib.domain.runs import EXPERIMENT, resolve_cross_domain
+                    from reidlib.engine.runs import config_hash
+
+                    cfg = resolve_cross_domain(src, tgt, method, profile, overrides, int(seed), **where)
+                    line["run_dir"] = f"{EXPERIMENT}/{config_hash(cfg)}"
+                lines.append(line)
     return pd.DataFrame(lines)
 
 

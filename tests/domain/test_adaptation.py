@@ -81,15 +81,41 @@ def test_target_without_parts_falls_back_and_source_without_parts_raises(tmp_pat
         _weights(noparts, tgt)
 
 
-def test_run_cross_domain_metrics_and_errors(domains):
+FAST_OVERRIDES = {"profile.image_size": [32, 16], "profile.epochs": 2, "profile.batch_p": 2, "profile.batch_k": 2,
+                  "profile.max_steps_per_epoch": 2, "adaptation.knn": 2, "adaptation.knn_start": 1,
+                  "adaptation.erase_p": 0.0}
+
+
+def test_run_cross_domain_has_a_run_folder_reuse_and_resume(domains, tmp_path):
+    from reidlib.domain import resolve_cross_domain
+    from reidlib.engine.runs import config_hash, read_csv
+
     src, tgt = domains
-    m = run_cross_domain(src, tgt, "ecn", profile="smoke", **FAST)
+    m = run_cross_domain(src, tgt, "ecn", profile="smoke", overrides=FAST_OVERRIDES, runs_root=tmp_path)
     assert set(m) == {"rank1", "rank5", "rank10", "mAP"}
     assert 0 <= m["rank1"] <= m["rank5"] <= m["rank10"] <= 100
+    cfg = resolve_cross_domain(src, tgt, "ecn", "smoke", FAST_OVERRIDES)
+    run = tmp_path / "cross_domain" / config_hash(cfg)
+    assert (run / "config.json").is_file() and (run / "checkpoints" / "last.pt").is_file()
+    assert cfg["adaptation"]["knn"] == 2 and cfg["profile"]["image_size"] == [32, 16]
+    stamp = (run / "metrics.json").stat().st_mtime_ns
+    assert run_cross_domain(src, tgt, "ecn", profile="smoke", overrides=FAST_OVERRIDES, runs_root=tmp_path) == m
+    assert (run / "metrics.json").stat().st_mtime_ns == stamp          # reused, not retrained
+    (run / "metrics.json").unlink()                                     # as if interrupted after the last epoch
+    again = run_cross_domain(src, tgt, "ecn", profile="smoke", overrides=FAST_OVERRIDES, runs_root=tmp_path)
+    assert set(again) == set(m) and len(read_csv(run / "epochs.csv")) == 2   # resumed: no epoch twice
+
+
+def test_run_cross_domain_errors(domains):
+    src, tgt = domains
     with pytest.raises(KeyError, match="valid: " + ", ".join(METHODS)):
         run_cross_domain(src, tgt, "dann", profile="smoke")
     with pytest.raises(KeyError, match="unknown domain"):
         run_cross_domain("msmt", tgt, "ecn", profile="smoke")
+    with pytest.raises(KeyError, match="unknown config key 'adaptation.lamda'"):
+        run_cross_domain(src, tgt, "ecn", profile="smoke", overrides={"adaptation.lamda": 0.3})
+    with pytest.raises(ValueError, match=r"adaptation.lam .* must be in \[0, 1\]"):
+        run_cross_domain(src, tgt, "ecn", profile="smoke", overrides={"adaptation.lam": 2})
 
 
 def test_batch_sampler_two_streams_covers_target():

@@ -30,9 +30,9 @@ def test_parse_direction_and_labels() -> None:
 def test_grid_runs_every_cell_and_converts_to_fractions() -> None:
     calls: list = []
     tidy = run_cross_domain_grid(["market->duke", "duke->market"], ["direct", "ecn"], "smoke", seeds=[0, 1],
-                                 roots={"duke": "/x"}, runner=_stub(calls), epochs=3)
+                                 roots={"duke": "/x"}, runner=_stub(calls), overrides={"profile.epochs": 3})
     assert len(calls) == 2 * 2 * 2 == len(tidy)
-    assert calls[0] == ("market", "duke", "direct", "smoke", 0, None, "/x", {"epochs": 3})
+    assert calls[0] == ("market", "duke", "direct", "smoke", 0, None, "/x", {"overrides": {"profile.epochs": 3}})
     r = tidy[(tidy["method"] == "ecn") & (tidy["direction"] == "market->duke") & (tidy["seed"] == 1)].iloc[0]
     assert r["row"] == "ECN" and r["target"] == "->Duke"
     assert r["sq/rank1"] == pytest.approx((20 + 1 + 5) / 100) and r["sq/mAP"] == pytest.approx(13 / 100)

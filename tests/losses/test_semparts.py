@@ -9,7 +9,7 @@ from PIL import Image
 from reidlib.data.base import ReIDDataset, make_record
 from reidlib.domain import adaptation
 from reidlib.domain.exemplar_memory import ExemplarMemory
-from reidlib.domain.semparts_loss import (domain_weights, part_segmentation_loss, source_id_loss,
+from reidlib.losses.semparts import (domain_weights, part_segmentation_loss, source_id_loss,
                                           stream_features, target_memory_loss)
 
 
