@@ -23,6 +23,8 @@ seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"   # synth, or market1501 ...
 data_root = None    # folder of a real data set (None = $REIDLIB_DATA/<name>)
 overrides = {}      # engine overrides for every row, e.g. {"profile.epochs": 4}
+masks = None                # None: a segmenter's, as the papers (synth: extracted; real: the mask mirror) | true | none
+segmenter = "reidlib_fcn"   # mask extractor of reidlib.masks.SEGMENTERS
 alphas = [0.1, 0.15]            # ranking-loss margins alpha (the paper: 0.1, 0.15)
 lambdas = None                  # negative-pair weights lambda (must include 0); None: smoke and
                                 # quick [0, 2] (the 30-minute study), others [0, 1, 2, 5, 10]

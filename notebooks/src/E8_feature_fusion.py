@@ -22,6 +22,7 @@ seeds = None            # None = the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"       # synth, or a real data set for the first column
 data_root = None        # folder of that real data set (None = $REIDLIB_DATA/<name>)
 overrides = {}          # engine overrides for every row, e.g. {"profile.epochs": 4}
+masks = "extracted"     # extracted by `segmenter` (as the papers) | true (ground truth) | none
 cuhk01_root = None      # folder of CUHK01 (<root>/campus/*.png); None skips the CUHK01 column
 cuhk01_split = "485/486"    # train/test identities ("871/100": DGD's split)
 cuhk01_masks = "extracted"  # CUHK01 has no masks: extract them with `segmenter`

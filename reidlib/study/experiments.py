@@ -95,6 +95,11 @@ def with_overrides(rows: Mapping[str, Row], extra: Mapping[str, Any]) -> dict[st
     return {label: (exp, {**dict(ov), **dict(extra)}, *rest) for label, (exp, ov, *rest) in rows.items()}
 
 
+def with_defaults(rows: Mapping[str, Row], defaults: Mapping[str, Any]) -> dict[str, Row]:
+    """``rows`` with ``defaults`` under each row's own overrides (a row's own value wins)."""
+    return {label: (exp, {**dict(defaults), **dict(ov)}, *rest) for label, (exp, ov, *rest) in rows.items()}
+
+
 def rows_for(experiment_id: str, dataset: str = "synth", data_root: str | None = None,
              overrides: Mapping[str, Any] | None = None) -> dict[str, Row]:
     """``ROWS[experiment_id]`` with the data set (and any extra overrides) applied to every row."""

@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import pandas as pd
 
-from reidlib.study.experiments import Row, data_overrides, rows_for, run_rows, sweep_rows, with_overrides
+from reidlib.study.experiments import Row, data_overrides, rows_for, run_rows, sweep_rows, with_defaults, with_overrides
 
 T = TypeVar("T")
 
@@ -58,14 +58,21 @@ def banner(experiment: str, params: Any) -> str:
     """What the stored outputs are: a smoke check of the code, or a study run (markdown)."""
     profile = getattr(params, "profile", "?")
     seeds = getattr(params, "seeds", None)
+    masks = getattr(params, "masks", "")
+    if masks is None:
+        masks = "extracted" if getattr(params, "dataset", "synth") == "synth" else "mirror"
+    mask_txt = {"extracted": f" Masks: extracted by `{getattr(params, 'segmenter', '?')}`, as the papers had them.",
+                "true": " Masks: SynthReID's ground truth (an upper bound: the papers had a segmenter's).",
+                "mirror": " Masks: the data set's mask mirror (written by `python -m reidlib masks`).",
+                "none": " No masks."}.get(masks, "")
     links = " and ".join(f"[`{s[3:]}`]({s})" for s in SUMMARIES)
     if profile == "smoke":
         return (f"**`{experiment}`, profile `smoke`: a check that the code runs (tiny SynthReID, "
                 f"one seed, a few training steps). Its numbers are not results.** The study's results: "
-                f"{links}; run `make study` or set `profile = \"{DEFAULT_PROFILE}\"` above.")
+                f"{links}; run `make study` or set `profile = \"{DEFAULT_PROFILE}\"` above.{mask_txt}")
     seed_txt = f"seeds {list(seeds)}" if seeds is not None else "the profile's seeds"
     return (f"**`{experiment}`, profile `{profile}`, {seed_txt}.** Results are recorded under "
-            f"`runs/{profile}/results/{experiment}/`; the study's summaries: {links}.")
+            f"`runs/{profile}/results/{experiment}/`; the study's summaries: {links}.{mask_txt}")
 
 
 def _show(markdown: str) -> None:
@@ -112,7 +119,7 @@ class Notebook:
         """The study's rows of ``experiment_id`` (``reidlib.study.rows.ROWS``) with the
         parameters' data set, root and overrides applied; ``labels`` picks some, in order."""
         p = self._need_params()
-        rows = rows_for(experiment_id, p.dataset, p.data_root, p.overrides)
+        rows = with_defaults(rows_for(experiment_id, p.dataset, p.data_root, p.overrides), self.mask_defaults())
         if labels is None:
             return rows
         missing = [lab for lab in labels if lab not in rows]
@@ -124,7 +131,20 @@ class Notebook:
         """``rows`` built in the notebook with the parameters' data set, root and overrides
         applied to each, as :meth:`rows` does for the catalogue's rows."""
         p = self._need_params()
-        return with_overrides(rows, data_overrides(p.dataset, p.data_root, p.overrides))
+        return with_defaults(with_overrides(rows, data_overrides(p.dataset, p.data_root, p.overrides)),
+                             self.mask_defaults())
+
+    def mask_defaults(self) -> dict[str, Any]:
+        """``{"data.masks": ..., "data.segmenter": ...}`` from the parameters (``ExperimentParams``),
+        the default of every row that does not choose its masks itself; ``{}`` without them."""
+        p = self._need_params()
+        if not hasattr(p, "masks"):
+            return {}
+        masks = p.masks or ("extracted" if p.dataset == "synth" else "true")
+        out = {"data.masks": masks}
+        if masks == "extracted":
+            out["data.segmenter"] = p.segmenter
+        return out
 
     def sweep(self, column: str, values: Sequence[Any], row: Callable[[Any], tuple[str, Mapping[str, Any]]],
               label: Callable[[Any], str] | None = None) -> dict[str, Row]:

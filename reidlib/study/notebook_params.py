@@ -11,7 +11,7 @@ from typing import Optional
 
 
 @dataclass
-class ExperimentParams:
+class DataParams:
     """Parameters every experiment notebook has.
 
     ``profile``    smoke | quick | cpu | paper (see ``reidlib.engine.profiles``)
@@ -27,6 +27,23 @@ class ExperimentParams:
     dataset: str = "synth"
     data_root: Optional[str] = None
     overrides: dict = field(default_factory=dict)
+
+
+@dataclass
+class ExperimentParams(DataParams):
+    """A paper's table: :class:`DataParams` and the masks its rows train and test on.
+
+    ``masks``      ``None`` (default): the masks the papers had, a segmenter's: on SynthReID
+                   ``"extracted"`` by ``segmenter`` at load time, on a real data set its mask
+                   mirror (``"true"``: the files ``python -m reidlib masks`` wrote with a
+                   segmenter; MaskReID used an FCN, MPM-LTL Mask R-CNN, MGCAM its own
+                   segmentation); ``"true"`` on SynthReID is its ground truth (an upper bound,
+                   as in E12 and 00); ``"none"``. A row that sets ``data.masks`` keeps its own.
+    ``segmenter``  the extractor (``reidlib.masks.SEGMENTERS``; default the shipped FCN)
+    """
+
+    masks: Optional[str] = None
+    segmenter: str = "reidlib_fcn"
 
 
 @dataclass
@@ -52,7 +69,7 @@ class RankingGridParams(ExperimentParams):
 
 
 @dataclass
-class CrossDomainParams(ExperimentParams):
+class CrossDomainParams(DataParams):
     """E10: directions and methods (SemParts Tables 1-4)."""
 
     directions: Optional[list[str]] = None   # None: both SynthReID directions (quick: market->duke)
@@ -60,7 +77,7 @@ class CrossDomainParams(ExperimentParams):
 
 
 @dataclass
-class MaskQualityParams(ExperimentParams):
+class MaskQualityParams(DataParams):
     """Mask-quality sensitivity: mask sources compared."""
 
     mask_ious: list[float] = field(default_factory=lambda: [0.9, 0.7, 0.5])
@@ -74,13 +91,11 @@ class FusionParams(ExperimentParams):
     ``cuhk01_root``   folder of CUHK01 (``<root>/campus/*.png``); ``None`` skips the column
     ``cuhk01_split``  identities train/test (``"485/486"``, the common protocol; DGD's is ``"871/100"``)
     ``cuhk01_masks``  CUHK01 has no masks: ``"extracted"`` runs ``segmenter`` on every image
-    ``segmenter``     the mask extractor (``reidlib.masks.SEGMENTERS``; default the shipped FCN)
     """
 
     cuhk01_root: Optional[str] = None
     cuhk01_split: str = "485/486"
     cuhk01_masks: str = "extracted"
-    segmenter: str = "reidlib_fcn"
 
 
 @dataclass

@@ -75,3 +75,28 @@ def test_sweep_keeps_the_value_as_a_column_and_refuses_label_clashes() -> None:
     assert rows["threshold 0.45"] == ("mpm_ltl", {"model.kwargs.threshold": 0.45}, {"threshold": 0.45})
     with pytest.raises(ValueError, match="share the label"):
         sweep_rows("t", [0.41, 0.44], lambda t: ("mpm_ltl", {}), label=lambda t: f"t {t:.1f}")
+
+
+def test_paper_rows_default_to_extracted_masks_and_rows_keep_their_own() -> None:
+    from reidlib.study.notebook_params import ExperimentParams, MaskQualityParams
+
+    nb = Notebook({"profile": "smoke"}, "E2")
+    nb._before = set()
+    nb.params(ExperimentParams, show_banner=False)
+    exp, ov = nb.rows("E2")["(4) + mask pooling"][:2]
+    assert ov["data.masks"] == "extracted" and ov["data.segmenter"] == "reidlib_fcn"
+    sweep = nb.sweep("t", [0.5], lambda t: ("mpm_ltl", {"model.kwargs.threshold": t}))
+    assert sweep["t 0.5"][1]["data.masks"] == "extracted"
+    own = nb.with_data({"gt": ("mpm_ltl", {"data.masks": "true"})})
+    assert own["gt"][1]["data.masks"] == "true"          # a row's own choice wins
+    nb.namespace["masks"] = "true"
+    nb.params(ExperimentParams, show_banner=False)
+    assert nb.rows("E2")["(4) + mask pooling"][1]["data.masks"] == "true"
+    assert "data.segmenter" not in nb.rows("E2")["(4) + mask pooling"][1]
+    nb.namespace.update(masks=None, dataset="market1501")
+    nb.params(ExperimentParams, show_banner=False)
+    assert nb.mask_defaults() == {"data.masks": "true"}      # real data: the segmenter-written mirror
+    nb2 = Notebook({"profile": "smoke"}, "E12")
+    nb2._before = set()
+    nb2.params(MaskQualityParams, show_banner=False)
+    assert nb2.mask_defaults() == {}
