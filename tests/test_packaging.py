@@ -34,6 +34,20 @@ def test_environment_yml_pins_match_pyproject() -> None:
         assert re.search(rf"- {name}\b", env), f"environment.yml lacks {name}"
 
 
+def test_environment_yml_installs_the_test_and_notebook_extras() -> None:
+    """Issue 13 item 10: a conda user can run the tests (pytest was missing) and the notebooks."""
+    env = (REPO / "environment.yml").read_text()
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    listed = {m.group(1).lower(): (m.group(2) or "").strip()
+              for m in re.finditer(r"^\s*-\s+([A-Za-z0-9_.\-]+)\s*([<>=!~][^#\n]*)?$", env, re.M)}
+    for extra in ("test", "notebooks"):
+        for dep in extras[extra]:
+            name, spec = re.match(r"([A-Za-z0-9_.\-]+)\s*(.*)", dep).groups()
+            assert name.lower() in listed, f"environment.yml lacks {dep} (pyproject [{extra}] extra)"
+            assert listed[name.lower()] == spec.strip(), \
+                f"environment.yml has {name}{listed[name.lower()]}, pyproject [{extra}] {dep}"
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (REPO / ".ci" / "run").read_text()
     readme = (REPO / "README.md").read_text()

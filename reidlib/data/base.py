@@ -62,13 +62,17 @@ def make_record(root: str | os.PathLike, path: str | os.PathLike, pid: int, cami
     return rec
 
 
+#: the last line of a missing-folder error; reidlib.engine.data_spec replaces it by a data.root
+#: hint when the user passed the root (issue 13 item 8)
+ROOT_HINT = "Point REIDLIB_DATA (or the reader's root argument) at the folder that contains it."
+
+
 def require_dir(path: str | os.PathLike, layout: str) -> Path:
     """Return ``path`` as a Path, or raise a :class:`DatasetLayoutError` showing ``layout``."""
     p = Path(path)
     if not p.is_dir():
         raise DatasetLayoutError(
-            f"missing folder: {p}\nexpected layout:\n{layout}\n"
-            "Point REIDLIB_DATA (or the reader's root argument) at the folder that contains it."
+            f"missing folder: {p}\nexpected layout:\n{layout}\n{ROOT_HINT}"
         )
     return p
 

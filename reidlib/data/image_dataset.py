@@ -45,10 +45,22 @@ def clear_decoded() -> None:
     DECODED.clear()
 
 
-def _load(path: str, size: tuple[int, int], mode: str) -> np.ndarray:
-    """Decode ``path`` as RGB (``mode='RGB'``) or a label map (``'L'``), resized to (H, W)."""
+def _load(path: str, size: tuple[int, int], mode: str,
+          like: tuple[str, tuple[int, int]] | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """Decode ``path`` as RGB (``mode='RGB'``) or a label map (``'L'``), resized to (H, W);
+    returns the array and the file's own (W, H). ``like=(image_path, (W, H))``: a mask / part
+    map whose stored size differs from its image's is an :class:`~reidlib.data.io.ImageReadError`
+    naming both files (never stretched silently; issue 13 item 6)."""
     try:
         with Image.open(path) as im:
+            own = im.size
+            if like is not None and own != like[1]:
+                from .io import ImageReadError
+
+                raise ImageReadError(
+                    f"{path} is {own[1]}x{own[0]} (HxW) but its image {like[0]} is {like[1][1]}x{like[1][0]}: "
+                    "a mask / part map must have its image's size; regenerate it "
+                    "(python -m reidlib masks) or fix the record")
             im = im.convert(mode)
             resample = Image.BILINEAR if mode == "RGB" else Image.NEAREST
             if im.size != (size[1], size[0]):
@@ -56,9 +68,11 @@ def _load(path: str, size: tuple[int, int], mode: str) -> np.ndarray:
             arr = np.asarray(im, dtype=np.uint8)
     except FileNotFoundError:
         raise FileNotFoundError(f"image file not found: {path} (re-create the data folder or fix the record)") from None
+    except ValueError:
+        raise
     except OSError as exc:
         raise OSError(f"cannot decode {path}: {exc}") from exc
-    return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+    return (arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)), own
 
 
 class ImageDataset(Dataset):
@@ -91,7 +105,8 @@ class ImageDataset(Dataset):
             if missing:
                 raise FileNotFoundError(
                     f"{len(missing)} records have no mask (first: {missing[0]}); this model needs "
-                    "masks: run `python -m reidlib masks` for the data set, or use masks='optional'")
+                    "masks: run `python -m reidlib masks` for the data set, or set data.masks='extracted' "
+                    "to compute them with a segmenter")
         if self.label_map is not None:
             unknown = {r["pid"] for r in self.records} - set(self.label_map)
             if unknown:
@@ -119,14 +134,16 @@ class ImageDataset(Dataset):
     def _decode(self, i: int) -> dict[str, torch.Tensor]:
         rec = self.records[i]
         h, w = self.size
-        out = {"image": torch.from_numpy(_load(rec["path"], self.size, "RGB").copy())}
+        image, own = _load(rec["path"], self.size, "RGB")
+        out = {"image": torch.from_numpy(image.copy())}
         mask = torch.zeros(1, h, w, dtype=torch.uint8)
         parts = torch.zeros(1, h, w, dtype=torch.uint8)
         if self.masks != "none":
             if rec.get("mask_path"):
-                mask = (torch.from_numpy(_load(rec["mask_path"], self.size, "L").copy()) > 127).to(torch.uint8)
+                m, _ = _load(rec["mask_path"], self.size, "L", like=(rec["path"], own))
+                mask = (torch.from_numpy(m.copy()) > 127).to(torch.uint8)
             if rec.get("parts_path"):
-                parts = torch.from_numpy(_load(rec["parts_path"], self.size, "L").copy())
+                parts = torch.from_numpy(_load(rec["parts_path"], self.size, "L", like=(rec["path"], own))[0].copy())
         out["mask"], out["parts"] = mask, parts
         return out
 

@@ -10,7 +10,8 @@ Arrays returned (numpy, ``uint8``):
 
 :func:`write_png_atomic` writes a PNG to a temporary file in the target folder and
 then ``os.replace``-s it, so an interrupted run never leaves a half-written file
-that a later run would take as done.
+that a later run would take as done; the file gets the user's umask (:func:`umask_mode`),
+not ``mkstemp``'s 0600.
 """
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["ImageReadError", "read_image", "read_mask", "read_parts", "write_png_atomic"]
+__all__ = ["ImageReadError", "read_image", "read_mask", "read_parts", "umask_mode", "write_png_atomic"]
+
+
+def umask_mode() -> int:
+    """``0o666 & ~umask``: the mode ``open()`` would give a new file (``mkstemp`` gives 0600).
+    Read without changing the umask for longer than one call pair (issue 13 item 9)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 class ImageReadError(ValueError):
@@ -119,6 +128,7 @@ def write_png_atomic(path: str | os.PathLike, array: np.ndarray) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             Image.fromarray(arr).save(fh, format="PNG")
+        os.chmod(tmp, umask_mode())  # the user's umask, like any other written file
         os.replace(tmp, dst)
     except BaseException:
         if os.path.exists(tmp):

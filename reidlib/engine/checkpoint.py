@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,16 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def file_mode() -> int:
+    """``0o666 & ~umask``: the mode a plainly created file gets (``tempfile.mkstemp`` gives 0600)."""
+    from reidlib.data.io import umask_mode
+
+    return umask_mode()
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``; the file has the
+    user's umask (:func:`file_mode`, issue 13 item 9) whatever created the temporary file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
@@ -43,6 +52,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+    os.chmod(tmp, file_mode())
     os.replace(tmp, path)
 
 
@@ -76,9 +86,18 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
                                   f"the file is truncated or was modified; {fix}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # truncated zip, disallowed globals, garbage
-        raise CheckpointError(f"cannot load checkpoint {path} safely ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else ''}); {fix}") from exc
+    except pickle.UnpicklingError as exc:  # torch refused: never pass on its weights_only=False advice
+        if "global" in str(exc).lower():  # "Unsupported global: ..." / "unsupported GLOBAL ... is blocked"
+            raise CheckpointError(f"checkpoint {path} holds pickled Python objects, not only tensors and plain "
+                                  "data, so reidlib refuses to load it (loading could run code): it was not "
+                                  "written by reidlib.engine.checkpoint.save_checkpoint or was altered; "
+                                  f"{fix}") from None
+        raise CheckpointError(f"checkpoint {path} is not a readable torch checkpoint (corrupt, truncated or "
+                              f"another kind of file); {fix}") from None
+    except Exception as exc:  # truncated zip, garbage
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise CheckpointError(f"cannot load checkpoint {path} safely ({type(exc).__name__}: {first[:200]}); "
+                              f"{fix}") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, expected a dict; {fix}")
     return state

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from .profiles import PROFILES
@@ -49,12 +50,30 @@ def register(subparsers: Any) -> None:
     ev.set_defaults(func=evaluate_cmd)
 
 
+def _resume_command(args: argparse.Namespace) -> str:
+    """The ``train`` command line that resumes the run of ``args``."""
+    import shlex
+
+    parts = ["python -m reidlib train", "--experiment", args.experiment, "--profile", args.profile]
+    for k, v in args.overrides:
+        parts += ["--set", f"{k}={v}"]
+    if args.seed is not None:
+        parts += ["--seed", str(args.seed)]
+    if args.runs:
+        parts += ["--runs", args.runs]
+    return " ".join(parts[:1] + [shlex.quote(p) for p in parts[1:]])
+
+
 def train_cmd(args: argparse.Namespace) -> int:
+    """Resolve and validate the whole config before building data or a model (issue 13 item 5),
+    then train; the run folder is printed first (new / resumed / reused) and an interrupt
+    ends with one line saying how to resume (item 9)."""
     from . import distributed as D
-    from .experiment import resolve_config, run_experiment
+    from .experiment import build_trainer, resolve_config, validate_config
 
     overrides = dict(args.overrides)
     cfg = resolve_config(args.experiment, args.profile, overrides, args.seed)
+    validate_config(cfg)
     if args.dry_run:
         print(json.dumps(cfg, indent=2))
         return 0
@@ -62,8 +81,20 @@ def train_cmd(args: argparse.Namespace) -> int:
     try:
         from reidlib.paths import runs_dir
 
-        metrics = run_experiment(args.experiment, args.profile, overrides, args.seed,
-                                 args.runs or runs_dir(), args.quiet)
+        trainer = build_trainer(cfg, args.runs or runs_dir(), args.quiet)
+        try:
+            metrics = trainer.fit()
+        except KeyboardInterrupt:
+            if D.is_main():
+                run = trainer.run
+                kept = ("its checkpoints/last.pt is kept" if run is not None and run.last.is_file()
+                        else "no checkpoint yet: it restarts from scratch")
+                line = f"interrupted: {run.dir if run else 'run'} ({kept}); resume with: {_resume_command(args)}"
+                print(line, file=sys.stderr, flush=True)
+                if run is not None:
+                    with open(run.log_path, "a", encoding="utf-8") as f:
+                        f.write(line + "\n")
+            return 130
     finally:
         D.cleanup()
     if D.is_main():
@@ -72,13 +103,24 @@ def train_cmd(args: argparse.Namespace) -> int:
 
 
 def evaluate_cmd(args: argparse.Namespace) -> int:
+    """Evaluate a run folder's checkpoint and write ``eval_<checkpoint>[_rr].json`` (issue 13 item 7:
+    ``--checkpoint best`` without best.pt is an error, never an evaluation of last.pt; an
+    unfinished run is evaluated with a warning)."""
     from .checkpoint import load_checkpoint
     from .experiment import build_trainer
     from .runs import load_run, write_json
 
     run = load_run(args.run_dir)
+    ckpt = run.best if args.checkpoint == "best" else run.last
+    if not ckpt.is_file():
+        hint = ("best.pt is written by the evaluations during training (every profile.eval_every epochs "
+                "and at the end) and this run has had none; use --checkpoint last"
+                if args.checkpoint == "best" else "train the run first (python -m reidlib train ...)")
+        raise FileNotFoundError(f"run {run.dir} has no checkpoints/{ckpt.name}: {hint}")
+    if run.state != "finished":
+        print(f"warning: run {run.dir} is unfinished (no metrics.json): evaluating checkpoints/{ckpt.name} "
+              "of a partly trained model", file=sys.stderr, flush=True)
     t = build_trainer(run.config, runs_root=run.dir.parent.parent, quiet=True)
-    ckpt = run.best if args.checkpoint == "best" and run.best.is_file() else run.last
     t.model.load_state_dict(load_checkpoint(ckpt)["model"])
     protocols = tuple(run.config["eval"].get("protocols", ["sq"]))
     if args.rerank:  # k-reciprocal re-ranking of every protocol, under the run's metric
@@ -87,4 +129,3 @@ def evaluate_cmd(args: argparse.Namespace) -> int:
     write_json(run.dir / f"eval_{args.checkpoint}{'_rr' if args.rerank else ''}.json", res)
     print(json.dumps(res, indent=2))
     return 0
-

@@ -65,11 +65,68 @@ def read_records(data: Mapping[str, Any], preset: str) -> Any:
         from reidlib.data.synth import ensure_synth
 
         return _read_synth(ensure_synth(preset, data.get("domain", "market"), seed=int(data.get("synth_seed", 0))))
+    from reidlib.data.base import ROOT_HINT, DatasetLayoutError
     from reidlib.data.readers import DATASETS, build_dataset
 
     if str(data["dataset"]).lower() not in DATASETS:
         raise KeyError(f"unknown dataset {data['dataset']!r}; valid: synth, {', '.join(sorted(DATASETS))}")
-    return build_dataset(data["dataset"], data.get("root"), **dict(data.get("kwargs", {}) or {}))
+    try:
+        return build_dataset(data["dataset"], data.get("root"), **dict(data.get("kwargs", {}) or {}))
+    except DatasetLayoutError as exc:
+        if not data.get("root") or ROOT_HINT not in str(exc):
+            raise
+        hint = (f"data.root={str(data['root'])!r} does not hold this data set: point data.root at the "
+                "folder that contains it")
+        raise DatasetLayoutError(str(exc).replace(ROOT_HINT, hint)) from None
+
+
+def check_data_spec(data: Mapping[str, Any]) -> None:
+    """Cheap checks of ``cfg["data"]`` before anything is read (issue 13 item 5): the data set
+    name, the mask source, ``mask_iou`` in (0, 1], ``needs_mask`` a bool."""
+    from reidlib.data.readers import DATASETS
+
+    name = str(data.get("dataset"))
+    if name != "synth" and name.lower() not in DATASETS:
+        raise KeyError(f"unknown data.dataset {data.get('dataset')!r}; valid: synth, {', '.join(sorted(DATASETS))}")
+    if data.get("masks", "true") not in MASK_SOURCES_KINDS:
+        raise ValueError(f"unknown data.masks {data.get('masks')!r}; valid: {', '.join(MASK_SOURCES_KINDS)}")
+    iou = data.get("mask_iou", 0.7)
+    if isinstance(iou, bool) or not isinstance(iou, (int, float)) or not 0.0 < iou <= 1.0:
+        raise ValueError(f"data.mask_iou must be a number in (0, 1], got {iou!r}")
+    if not isinstance(data.get("needs_mask", False), bool):
+        raise TypeError(f"data.needs_mask expects a bool (true/false), got {data.get('needs_mask')!r}")
+
+
+def data_fingerprint(data: Mapping[str, Any], preset: str = "quick") -> str | None:
+    """A digest of the files a real data set's records point at (issue 13 item 6): every split's
+    image / mask / part-map paths (relative to the data root), sizes and mtimes, so an edited,
+    added or removed file changes the run identity. Only ``os.stat`` calls, no decoding.
+    None when the data set cannot be read here (training it fails later with the reader's error)."""
+    import hashlib
+    import os
+
+    try:
+        ds = read_records(data, preset)
+    except FileNotFoundError:  # DatasetLayoutError included
+        return None
+    root, h = str(ds.root), hashlib.sha256()
+    for split, records in sorted(ds.splits().items()):
+        h.update(f"[{split}:{len(records)}]".encode())
+        for r in records:
+            for key in ("path", "mask_path", "parts_path"):
+                p = r.get(key)
+                if not p:
+                    h.update(b"-;")
+                    continue
+                try:
+                    st = os.stat(p)
+                    stamp = f"{st.st_size}:{st.st_mtime_ns}"
+                except OSError:
+                    stamp = "missing"
+                rel = os.path.relpath(p, root) if os.path.isabs(p) == os.path.isabs(root) else p
+                h.update(f"{rel}|{stamp};".encode())
+            h.update(f"{r.get('pid')}/{r.get('camid')}\n".encode())
+    return h.hexdigest()[:16]
 
 
 def _degrade(masks: torch.Tensor, records: list, data: Mapping[str, Any]) -> torch.Tensor:

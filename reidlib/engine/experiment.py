@@ -31,8 +31,9 @@ import torch
 
 from . import distributed as D
 from .loop import LossTerm, Trainer
+from .machine import forced_precision
 from .precision import apply_profile_format
-from .profiles import get_profile
+from .profiles import check_profile, get_profile
 from .recipes import get_experiment, get_recipe
 from .runs import open_run
 from .schedule import Recipe
@@ -78,9 +79,13 @@ def resolve_config(experiment: str, profile: str = "quick", overrides: Mapping[s
                            **{k: v for k, v in exp.items() if k not in ("description", "paper_image_size")}}
     if prof.name == "paper" and exp.get("paper_image_size"):   # the paper's own input size
         cfg["profile"]["image_size"] = list(exp["paper_image_size"])
+    forced = forced_precision()  # $REIDLIB_PRECISION: below an explicit --set profile.precision
+    if forced:
+        cfg["profile"]["precision"] = forced
     prof_keys = [k for k in overrides if k == "profile" or k.startswith("profile.")]
     for k in prof_keys:
         apply_override(cfg, k, overrides[k])
+    check_profile(cfg["profile"])  # names the key before anything uses a bad value
     recipe = get_recipe(cfg["recipe"])
     if cfg["profile"]["epochs"] is not None:
         recipe = recipe.scaled(int(cfg["profile"]["epochs"]))
@@ -100,6 +105,10 @@ def resolve_config(experiment: str, profile: str = "quick", overrides: Mapping[s
         from reidlib.masks.segmenters import segmenter_fingerprint
 
         cfg["data"]["segmenter_key"] = segmenter_fingerprint(str(cfg["data"].get("segmenter", "reidlib_fcn")))
+    if cfg["data"].get("dataset") != "synth":  # real data: what it trained on is part of its identity
+        from .data_spec import data_fingerprint
+
+        cfg["data"]["data_key"] = data_fingerprint(cfg["data"], cfg["profile"]["data_preset"])
     return json.loads(json.dumps(cfg))
 
 
@@ -120,14 +129,18 @@ def _check_stages(recipe: Recipe, terms: list[LossTerm]) -> None:
 def validate_config(cfg: Mapping[str, Any]) -> None:
     """Check a resolved config against the registries without building data or models:
     model name and kwargs, loss terms and their kwargs, sampler/miner pair, mask source,
-    protocols and metrics, and that every stage trains some term. Raises the builders' errors."""
+    protocols and metrics, and that every stage trains some term; the profile's field types
+    and ranges (:func:`reidlib.engine.profiles.check_profile`). Raises the builders' errors.
+    ``train`` (also ``--dry-run``) and :func:`build_trainer` call it before any data or model
+    is built (issue 13 item 5)."""
     import inspect
 
     from reidlib.models.registry import MODELS
 
-    from .data_spec import MASK_SOURCES_KINDS
+    from .data_spec import MASK_SOURCES_KINDS, check_data_spec
     from .sampling import BANK_MINERS, SAMPLERS, check_miner_name
 
+    check_profile(cfg["profile"])
     name = cfg["model"]["name"]
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; valid models: {sorted(MODELS)}")
@@ -146,6 +159,10 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
         raise ValueError(f"sampler {sname!r} with miner {mname!r}: bank miners need sampler 'triplet' and back")
     if cfg["data"]["masks"] not in MASK_SOURCES_KINDS:
         raise ValueError(f"unknown data.masks {cfg['data']['masks']!r}; valid: {', '.join(MASK_SOURCES_KINDS)}")
+    check_data_spec(cfg["data"])
+    if not isinstance(cfg["eval"].get("protocols"), list) or not isinstance(cfg["eval"].get("flip", False), bool):
+        raise TypeError(f"eval.protocols expects a list and eval.flip a bool (true/false), got "
+                        f"{cfg['eval'].get('protocols')!r} / {cfg['eval'].get('flip')!r}")
     bad_p = [p for p in cfg["eval"]["protocols"] if p not in ("sq", "mq", "sq+rr", "mq+rr")]
     metrics = [cfg["eval"]["metric"], *cfg["eval"].get("extra_metrics", [])]
     bad_m = [m for m in metrics if m not in ("euclidean", "sqeuclidean", "cosine", "xqda", "kissme")]
@@ -167,6 +184,7 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
 
     prof, data, ev = cfg["profile"], cfg["data"], cfg["eval"]
     seed, size = int(cfg["seed"]), tuple(prof["image_size"])
+    validate_config(cfg)
     torch.manual_seed(seed)
     bundle = build_data(data, prof)
     model = build_model(cfg["model"]["name"], bundle.num_classes, prof["model_size"], **cfg["model"].get("kwargs", {}))

@@ -9,13 +9,16 @@ A hook implements any of these methods (all optional), called by
 ``on_epoch_end(t, row: dict)`` (the CSV row: epoch, stage, mean of every term, lrs, metrics),
 ``on_train_end(t, metrics: dict)``.
 
-Hooks that write files do so only on rank 0 (``t.is_main``).
+Hooks that write files do so only on rank 0 (``t.is_main``). :class:`TeeLog` copies what a
+run prints to its ``train.log`` (issue 13 item 9).
 """
 from __future__ import annotations
 
 import math
+import sys
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import torch
 
@@ -61,12 +64,34 @@ class LossGuard(Hook):
                                         f"{where}; lower the learning rate or raise LossGuard.max_loss")
 
 
+def format_seconds(sec: float) -> str:
+    """``75`` -> ``"1m15s"``, ``3700`` -> ``"1h01m"``."""
+    sec = max(int(round(sec)), 0)
+    if sec >= 3600:
+        return f"{sec // 3600}h{sec % 3600 // 60:02d}m"
+    return f"{sec // 60}m{sec % 60:02d}s" if sec >= 60 else f"{sec}s"
+
+
 class ProgressBar(Hook):
-    """tqdm.auto bar per epoch (notebook widget in Jupyter) showing loss and images/s."""
+    """tqdm.auto bar per epoch (notebook widget in Jupyter) showing loss, images/s and the ETA
+    of the whole run (``run_eta``: remaining steps of all epochs at this session's step rate;
+    evaluations not included)."""
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
         self.bar: Any = None
+        self._start: tuple[float, int] | None = None
+
+    def on_train_start(self, t: Any) -> None:
+        self._start = (time.perf_counter(), t.global_step)
+
+    def run_eta(self, t: Any) -> float | None:
+        """Seconds left in the whole run, from the steps done since ``on_train_start``."""
+        if self._start is None or t.global_step <= self._start[1]:
+            return None
+        rate = (time.perf_counter() - self._start[0]) / (t.global_step - self._start[1])
+        total = t.epochs * t.steps_per_epoch
+        return max(total - t.global_step, 0) * rate
 
     def on_epoch_start(self, t: Any, epoch: int) -> None:
         if self.quiet or not t.is_main:
@@ -82,7 +107,9 @@ class ProgressBar(Hook):
             return
         self._n += info["batch_size"] * t.world_size
         rate = self._n / max(time.perf_counter() - self._t0, 1e-9)
-        self.bar.set_postfix(loss=f"{info['loss']:.4f}", img_s=f"{rate:.1f}", refresh=False)
+        eta = self.run_eta(t)
+        self.bar.set_postfix(loss=f"{info['loss']:.4f}", img_s=f"{rate:.1f}",
+                             run_eta=format_seconds(eta) if eta is not None else "?", refresh=False)
         self.bar.update(1)
 
     def on_epoch_end(self, t: Any, row: dict[str, Any]) -> None:
@@ -90,8 +117,45 @@ class ProgressBar(Hook):
             self.bar.close()
             self.bar = None
             terms = " ".join(f"{k}={v:.4f}" for k, v in row.items() if k.startswith("loss"))
+            eta = self.run_eta(t)
+            left = f" (run ETA {format_seconds(eta)})" if eta is not None and row["epoch"] < t.epochs else ""
             if not self.quiet:
-                print(f"epoch {row['epoch']} [{row['stage']}] {terms}", flush=True)
+                print(f"epoch {row['epoch']}/{t.epochs} [{row['stage']}] {terms}{left}", flush=True)
+
+
+class TeeLog:
+    """Context manager: while active, everything printed to ``sys.stdout`` also goes to ``path``
+    (appended, flushed per write), e.g. a run's ``train.log``. Progress bars (stderr) are not copied."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._file: TextIO | None = None
+        self._stdout: Any = None
+
+    def write(self, text: str) -> int:
+        if self._file is not None:
+            self._file.write(text)
+            self._file.flush()
+        return self._stdout.write(text)
+
+    def flush(self) -> None:
+        self._stdout.flush()
+
+    def __getattr__(self, name: str) -> Any:  # isatty, encoding ... of the real stdout
+        return getattr(self._stdout, name)
+
+    def __enter__(self) -> "TeeLog":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "a", encoding="utf-8")
+        self._stdout, sys.stdout = sys.stdout, self
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if sys.stdout is self:
+            sys.stdout = self._stdout
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 class CSVLogger(Hook):

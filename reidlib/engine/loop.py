@@ -27,7 +27,7 @@ from torch import nn
 
 from . import distributed as D
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .hooks import Checkpointer, CSVLogger, Hook, LossGuard, ProgressBar
+from .hooks import Checkpointer, CSVLogger, Hook, LossGuard, ProgressBar, TeeLog
 from .runs import Run
 from .schedule import Recipe, build_optimizer, set_lrs, split_param_groups
 
@@ -162,12 +162,30 @@ class Trainer:
 
     def fit(self) -> dict[str, Any]:
         """Train to the end of the recipe (resuming from ``run.last`` when present) and
-        return the final metrics; a finished run returns its stored metrics untouched."""
+        return the final metrics; a finished run returns its stored metrics untouched.
+        With a run, the first printed line names its folder and whether it is new, resumed
+        (from which epoch) or reused, and what is printed also goes to its ``train.log``
+        (issue 13 item 9)."""
+        if self.run is None or not self.is_main:
+            return self._fit()
+        with TeeLog(self.run.log_path):
+            return self._fit()
+
+    def _announce(self, what: str) -> None:
+        if self.is_main:
+            print(f"run {self.run.dir}: {what}", flush=True)
+
+    def _fit(self) -> dict[str, Any]:
         if self.run is not None:
             if self.run.state == "finished":
+                self._announce("reused (finished: its metrics.json is returned, nothing is trained)")
                 return self.run.metrics()
             if self.run.state == "resumable":
                 self.load_state_dict(load_checkpoint(self.run.last, map_location=self.device))
+                self._announce(f"resumed from checkpoints/last.pt at epoch {self.epoch + 1}/{self.epochs}"
+                               + (f" step {self.step}" if self.step else ""))
+            else:
+                self._announce(f"new ({self.epochs} epochs of {self.steps_per_epoch} steps)")
             if self.is_main:
                 self.run.write_env(self.seed, str(self.device))
         self.model.train()

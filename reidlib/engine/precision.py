@@ -51,13 +51,16 @@ def enable_amp(model: torch.nn.Module, device: str | torch.device = "cpu") -> to
     return model
 
 
-def apply_profile_format(model: torch.nn.Module, profile: Mapping[str, Any], model_name: str) -> torch.nn.Module:
+def apply_profile_format(model: torch.nn.Module, profile: Mapping[str, Any], model_name: str,
+                         capability: str | None = None, cuda: bool | None = None) -> torch.nn.Module:
     """The profile's format for ``model_name``: bf16 autocast when ``precision`` resolves to
-    bf16, else fp32 channels_last when the model's family is in ``channels_last``, else as is."""
+    bf16, else fp32 channels_last when the model's family is in ``channels_last``, else as is.
+    ``capability`` / ``cuda`` (default: this machine, :mod:`reidlib.engine.machine`) decide
+    ``"auto"`` (:func:`reidlib.engine.profiles.resolve_precision`; issue 13 item 2)."""
     from .profiles import resolve_precision, use_channels_last
 
-    if resolve_precision(profile.get("precision", "fp32")) == "bf16":
+    if resolve_precision(profile.get("precision", "fp32"), capability, cuda) == "bf16":
         return enable_amp(model)
-    if use_channels_last(profile, model_name):
+    if use_channels_last(profile, model_name, capability, cuda):
         return enable_channels_last(model)
     return model

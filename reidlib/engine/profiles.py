@@ -16,24 +16,28 @@ Any field can be overridden with ``--set profile.<field>=value``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+import typing
+from typing import Any, Mapping
 
 
 PRECISIONS = ("fp32", "bf16", "auto")
 
 
-def resolve_precision(precision: str) -> str:
-    """``"auto"`` -> ``"bf16"`` when the CPU has native bf16 (AVX-512 / AMX: NOTES.md measured
-    ~2x there) else ``"fp32"`` (on an AVX2-only CPU bench/train.py measured bf16 autocast
-    2-9x *slower*: it is emulated)."""
+def resolve_precision(precision: str, capability: str | None = None, cuda: bool | None = None) -> str:
+    """``"auto"`` -> ``"bf16"`` on CUDA or when the CPU has native bf16 (``capability`` AVX-512 /
+    AMX: NOTES.md measured ~2x there) else ``"fp32"`` (on an AVX2-only CPU bench/train.py measured
+    bf16 autocast 2-9x *slower*: it is emulated). ``capability`` / ``cuda`` default to this
+    machine (:mod:`reidlib.engine.machine`, the one place that reads it; issue 13 item 2)."""
     if precision != "auto":
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
         return precision
-    import torch
+    from . import machine
 
-    if torch.cuda.is_available():
+    if cuda if cuda is not None else machine.cuda_available():
         return "bf16"
-    cap = str(getattr(torch.backends.cpu, "get_cpu_capability", lambda: "")())
-    return "bf16" if "AVX512" in cap.upper() or "AMX" in cap.upper() else "fp32"
+    cap = (machine.cpu_capability() if capability is None else str(capability)).upper()
+    return "bf16" if "AVX512" in cap or "AMX" in cap else "fp32"
 
 
 @dataclass(frozen=True)
@@ -93,11 +97,13 @@ class Profile:
 CPU_CHANNELS_LAST = ("maskreid", "semparts", "mpm")
 
 
-def use_channels_last(profile: Any, model_name: str) -> bool:
+def use_channels_last(profile: Any, model_name: str, capability: str | None = None,
+                      cuda: bool | None = None) -> bool:
     """Does ``profile`` (a Profile or its dict) train ``model_name`` in channels_last?
-    Not with bf16 (that path is channels_last already)."""
+    Not with bf16 (that path is channels_last already); ``capability`` / ``cuda`` as in
+    :func:`resolve_precision`."""
     get = profile.get if isinstance(profile, dict) else lambda k, d=None: getattr(profile, k, d)
-    if resolve_precision(get("precision", "fp32")) == "bf16":
+    if resolve_precision(get("precision", "fp32"), capability, cuda) == "bf16":
         return False
     return any(str(model_name).startswith(p) for p in (get("channels_last", ()) or ()))
 
@@ -115,6 +121,62 @@ PROFILES: dict[str, Profile] = {
                      epochs=None, seeds=(0,), batch_p=16, batch_k=4, eval_every=20,
                      cache_images=False),
 }
+
+
+_TYPE_NAMES = {int: "an int", str: "a string", bool: "a bool (true/false)", float: "a number", dict: "an object"}
+#: range checks of profile fields: field -> (test, what it must be)
+_RANGES: dict[str, tuple[Any, str]] = {
+    "epochs": (lambda v: v is None or v > 0, "> 0 or null"),
+    "batch_p": (lambda v: v > 0, "> 0"), "batch_k": (lambda v: v > 0, "> 0"),
+    "eval_every": (lambda v: v >= 0, ">= 0"), "checkpoint_every": (lambda v: v >= 0, ">= 0"),
+    "max_steps_per_epoch": (lambda v: v is None or v > 0, "> 0 or null"),
+    "image_size": (lambda v: len(v) == 2 and min(v) > 0, "[H, W] with H, W > 0"),
+    "seeds": (lambda v: len(v) > 0, "a non-empty list"),
+    "precision": (lambda v: v in PRECISIONS, "one of " + ", ".join(PRECISIONS)),
+    "model_size": (lambda v: v in ("small", "paper"), "one of small, paper"),
+}
+
+
+def _describe(hint: Any) -> str:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return f"a list of {_TYPE_NAMES.get(args[0], 'values').split(' ', 1)[1]}s"
+    if args and origin is not dict:  # X | None
+        return _describe(args[0]) + " or null"
+    return _TYPE_NAMES.get(origin or hint, str(hint))
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if origin is tuple:
+        return isinstance(value, (list, tuple)) and all(_matches(v, args[0]) for v in value)
+    if origin is dict or hint is dict:
+        return isinstance(value, dict)
+    if args:  # a union (X | None)
+        return any(_matches(value, a) for a in args)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def check_profile(profile: Mapping[str, Any]) -> None:
+    """Check a resolved profile dict against the :class:`Profile` field types and ranges
+    (issue 13 item 5), naming the key: ``profile.epochs expects an int or null, got 'abc'``.
+    Unknown fields are a ``KeyError`` listing the valid ones."""
+    hints = typing.get_type_hints(Profile)
+    bad = sorted(set(profile) - set(hints))
+    if bad:
+        raise KeyError(f"unknown profile fields {bad}; valid: {', '.join(sorted(hints))}")
+    for key, value in profile.items():
+        if not _matches(value, hints[key]):
+            raise TypeError(f"profile.{key} expects {_describe(hints[key])}, got {value!r}")
+        if key in _RANGES and not _RANGES[key][0](value):
+            raise ValueError(f"profile.{key} must be {_RANGES[key][1]}, got {value!r}")
 
 
 def get_profile(name: str) -> Profile:

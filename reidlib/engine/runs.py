@@ -3,7 +3,10 @@
 Layout::
 
     config.json        full resolved configuration (what the id hashes)
-    env.json           package versions, device, seed, git commit, host
+    env.json           package versions, device, seed, git commit, host, and the machine:
+                       CPU model / capability / avx512 / amx_bf16, resolved precision,
+                       torch threads and version (reidlib.engine.machine.describe_machine)
+    train.log          what ``train`` printed for this run (appended per session)
     epochs.csv         one row per epoch: every loss term and learning rate
     metrics.json       rank-1/5/10 and mAP per protocol; written last = "finished"
     checkpoints/last.pt, checkpoints/best.pt   (see checkpoint.py)
@@ -89,8 +92,12 @@ def git_commit(cwd: str | os.PathLike | None = None) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def environment(seed: int | None = None, device: str | None = None) -> dict[str, Any]:
-    """What env.json records."""
+def environment(seed: int | None = None, device: str | None = None,
+                precision: str | None = None) -> dict[str, Any]:
+    """What env.json records; ``machine`` is :func:`reidlib.engine.machine.describe_machine`
+    with ``precision`` (the config's) resolved on this machine (issue 13 item 4)."""
+    from .machine import describe_machine
+
     versions = {}
     for p in ENV_PACKAGES:
         try:
@@ -99,7 +106,8 @@ def environment(seed: int | None = None, device: str | None = None) -> dict[str,
             versions[p] = None
     return {"python": sys.version.split()[0], "platform": platform.platform(),
             "host": platform.node(), "packages": versions, "device": device, "seed": seed,
-            "git_commit": git_commit(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
+            "git_commit": git_commit(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+            "machine": describe_machine(precision)}
 
 
 @dataclass
@@ -132,6 +140,10 @@ class Run:
         return self.dir / "epochs.csv"
 
     @property
+    def log_path(self) -> Path:
+        return self.dir / "train.log"
+
+    @property
     def state(self) -> str:
         if self.metrics_path.is_file():
             return "finished"
@@ -146,7 +158,8 @@ class Run:
         write_json(self.metrics_path, dict(metrics))
 
     def write_env(self, seed: int | None = None, device: str | None = None) -> None:
-        write_json(self.dir / "env.json", environment(seed, device))
+        precision = (self.config.get("profile") or {}).get("precision")
+        write_json(self.dir / "env.json", environment(seed, device, precision))
 
 
 def open_run(root: str | os.PathLike, experiment: str, config: Mapping[str, Any],

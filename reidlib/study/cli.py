@@ -19,6 +19,9 @@ def run(args: argparse.Namespace) -> int:
     from reidlib.study.driver import StudyResult, run_study, write_summary
 
     if args.summary_only:
+        from reidlib.engine.profiles import get_profile
+
+        get_profile(args.profile)  # --profile nosuch: KeyError listing the valid profiles (exit 2)
         print(f"[study] summary: {write_summary(StudyResult(args.profile))}")
         return 0
     result = run_study(args.profile, args.only, progress=args.progress)

@@ -80,10 +80,19 @@ def run_study(profile: str = "quick", only: str | None = None, *, kernel: str | 
     """Execute the notebooks for ``profile``; never stops at a failure."""
     import papermill as pm
 
+    from reidlib.engine.profiles import get_profile
+
+    get_profile(profile)  # an unknown profile lists the valid ones before anything runs
+    nb_dir = paths.notebooks_dir()
+    notebooks = list_notebooks(nb_dir) if nb_dir.is_dir() else []
+    if not notebooks:  # outside a checkout: never report success after running nothing
+        raise FileNotFoundError(f"no experiment notebooks in {nb_dir}: run the study from a reidlib checkout "
+                                "(the folder with pyproject.toml and notebooks/)")
+    chosen = select(notebooks, only)  # --only NOPE lists the valid names before anything is written
     out_dir = paths.runs_dir() / profile / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     result = StudyResult(profile)
-    for nb in select(list_notebooks(), only):
+    for nb in chosen:
         start = time.perf_counter()
         print(f"[study] {nb.stem} (profile {profile}) ...", flush=True)
         try:

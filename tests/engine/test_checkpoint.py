@@ -39,8 +39,29 @@ def test_truncated_and_tampered(tmp_path):
 def test_code_carrying_pickle_is_refused(tmp_path):
     p = tmp_path / "evil.pt"
     torch.save({"x": Evil()}, p)
-    with pytest.raises(CheckpointError, match="safely"):
+    with pytest.raises(CheckpointError, match="holds pickled Python objects.*refuses to load it") as err:
         load_checkpoint(p)
+    assert "weights_only" not in str(err.value)  # torch's "set weights_only=False" advice is not passed on
+    g = tmp_path / "garbage.pt"
+    g.write_bytes(b"not a checkpoint" * 8)
+    with pytest.raises(CheckpointError, match="is not a readable torch checkpoint") as err:
+        load_checkpoint(g)
+    assert "weights_only" not in str(err.value)
+
+
+def test_atomic_writes_follow_the_umask(tmp_path):
+    import os
+
+    from reidlib.engine.checkpoint import atomic_write_bytes
+
+    old = os.umask(0o027)
+    try:
+        atomic_write_bytes(tmp_path / "a.json", b"{}")
+        p = save_checkpoint(tmp_path / "c.pt", {"x": torch.zeros(1)})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o640
+    assert p.stat().st_mode & 0o777 == 0o640
 
 
 def test_rng_state_round_trip(tmp_path):

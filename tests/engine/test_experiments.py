@@ -227,8 +227,13 @@ def test_paper_profile_uses_each_papers_input_size() -> None:
 
 
 def test_channels_last_families_of_a_profile():
-    from reidlib.engine.profiles import get_profile, use_channels_last
+    """On an AVX2 CPU (injected, not read from the test machine: issue 13 item 2)."""
+    from functools import partial
 
+    from reidlib.engine.profiles import get_profile
+    from reidlib.engine.profiles import use_channels_last as ucl
+
+    use_channels_last = partial(ucl, capability="AVX2", cuda=False)
     quick = get_profile("quick")
     assert use_channels_last(quick, "maskreid_mf") and use_channels_last(quick.to_dict(), "mpm_rgb")
     assert not use_channels_last(quick, "mscan") and not use_channels_last(quick, "mgcam_hard")
