@@ -91,3 +91,39 @@ def test_study_summary_of_an_unknown_profile_fails(tmp_path, monkeypatch, capsys
     assert main(["study", "--summary-only", "--profile", "nosuch"]) == 2
     assert "error: unknown profile 'nosuch'; valid: smoke, quick, cpu, paper" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def _market(root: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
+    from fixtures import MARKET, make_market_style
+
+    make_market_style(root, MARKET)
+
+
+def test_a_missing_data_root_is_a_user_error_naming_data_root(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    argv = TRAIN + ["--runs", str(runs), "--quiet", "--set", "data.dataset=market1501",
+                    "--set", f"data.root={tmp_path / 'nosuch'}"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: missing folder: {tmp_path / 'nosuch'}")
+    assert f"data.root='{tmp_path / 'nosuch'}' does not hold this data set" in err and "REIDLIB_DATA" not in err
+    assert not runs.exists()
+
+
+def test_a_mask_of_the_wrong_size_is_a_user_error_naming_both_files(tmp_path, capsys):
+    from PIL import Image
+
+    root, runs = tmp_path / "market", tmp_path / "runs"
+    _market(root)
+    mask = next((root / "masks" / "bounding_box_train").glob("*.png"))
+    Image.new("L", (40, 80), 255).save(mask)  # the images are 4 x 8
+    before = snapshot(root)
+    argv = TRAIN + ["--runs", str(runs), "--quiet", "--set", "data.dataset=market1501", "--set", f"data.root={root}"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    image = root / "bounding_box_train" / (mask.stem + ".jpg")
+    assert err.startswith(f"error: {mask} is 80x40 (HxW) but its image {image} is 8x4") and "Traceback" not in err
+    assert snapshot(root) == before and not runs.exists()
