@@ -43,7 +43,7 @@ from reidlib.study.verdict import headline
 params = nb.params(RankingGridParams)
 grid = grid_labels(params.alphas, for_profile(params.lambdas, params.profile, [0, 2], [0, 1, 2, 5, 10],
                                               quick=[0, 2]))
-rows = nb.with_data({label: ("maskreid", {"losses.1.kwargs.alpha": a, "losses.1.kwargs.lam": lam},
+rows = nb.with_data({label: ("maskreid", {"losses.ranking.alpha": a, "losses.ranking.lam": lam},
                              {"alpha": a, "lambda": lam}) for label, (a, lam) in grid.items()})
 tidy = nb.run(rows)
 

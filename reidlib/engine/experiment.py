@@ -7,11 +7,13 @@ The resolved config (what ``config.json`` stores and the run id hashes) is plain
      "data": {...}, "groups": {...}, "eval": {...}, "augment": {...}}
 
 ``overrides`` are dotted keys (``profile.epochs=3``, ``eval.flip=true``,
-``model.kwargs.dropout=0.5``, ``losses.1.kwargs.alpha=0.1``, or a whole value such as
-``losses=[{"name": "id"}]``); a key that does not exist raises ``KeyError`` listing
-the valid keys at that level (``*.kwargs.*`` and ``*.loss_weights.*`` accept new keys).
-``profile.*`` overrides are applied first, then the recipe is scaled to
-``profile.epochs``, then the other overrides (so ``recipe.stages.1.loss_weights.id=1``
+``model.kwargs.dropout=0.5``, or a whole value such as ``losses=[{"name": "id"}]``); a key
+that does not exist raises ``KeyError`` listing the valid keys at that level (``*.kwargs.*``
+and ``*.loss_weights.*`` accept new keys). Loss terms and recipe stages are addressed by
+their *names*, never by list position: ``losses.ranking.alpha=0.1`` (a term's keyword;
+also ``losses.ranking.weight``), ``recipe.classifier.loss_weights.id=1`` (a stage's field;
+:func:`named_key`). ``profile.*`` overrides are applied first, then the recipe is scaled to
+``profile.epochs``, then the other overrides (so ``recipe.ranking.loss_weights.id=1``
 survives an epochs override).
 
 Building (:func:`build_trainer`): data from :mod:`reidlib.engine.data_spec`, the model from
@@ -49,17 +51,49 @@ def _parse(value: str) -> Any:
         return value
 
 
+#: fields of a loss entry; any other ``losses.<term>.<key>`` is one of the term's keywords
+TERM_FIELDS = ("name", "weight", "kwargs")
+
+
+def _by_name(items: list, name: str, what: str, key: str) -> int:
+    names = [str(x.get("name")) for x in items if isinstance(x, dict)]
+    if name.isdigit():
+        raise KeyError(f"config key {key!r}: address {what} by name, not position; names here: {', '.join(names)}")
+    if name not in names:
+        raise KeyError(f"unknown {what} {name!r} in config key {key!r}; names here: {', '.join(names)}")
+    return names.index(name)
+
+
+def named_key(config: Mapping[str, Any], key: str) -> list[Any]:
+    """The path of dotted ``key`` with loss terms and recipe stages resolved by name:
+    ``losses.ranking.alpha`` -> ``["losses", 1, "kwargs", "alpha"]``,
+    ``recipe.classifier.loss_weights.id`` -> ``["recipe", "stages", 1, "loss_weights", "id"]``."""
+    parts: list[Any] = key.split(".")
+    if parts[0] == "losses" and len(parts) > 1 and isinstance(config.get("losses"), list):
+        parts[1] = _by_name(config["losses"], parts[1], "loss term", key)
+        if len(parts) > 2 and parts[2] not in TERM_FIELDS:
+            parts.insert(2, "kwargs")
+    recipe = config.get("recipe")
+    if parts[0] == "recipe" and len(parts) > 1 and isinstance(recipe, dict):
+        if parts[1] == "stages" and len(parts) > 2:
+            parts[2] = _by_name(recipe["stages"], parts[2], "recipe stage", key)
+        elif parts[1] not in recipe:
+            parts[1:2] = ["stages", _by_name(recipe["stages"], parts[1], "recipe stage", key)]
+    return parts
+
+
 def apply_override(config: dict[str, Any], key: str, value: Any) -> None:
-    """Set dotted ``key`` in ``config``; unknown keys list the valid ones."""
-    parts = key.split(".")
+    """Set dotted ``key`` in ``config`` (terms and stages by name, :func:`named_key`);
+    unknown keys list the valid ones."""
+    parts = named_key(config, key)
     node: Any = config
     for i, p in enumerate(parts):
         last = i == len(parts) - 1
-        if isinstance(node, list) and p.isdigit() and int(p) < len(node):
-            p = int(p)
+        if isinstance(node, list) and isinstance(p, int) and p < len(node):
+            pass
         elif not isinstance(node, dict) or (p not in node and parts[max(i - 1, 0)] not in OPEN_KEYS):
             valid = list(node) if isinstance(node, dict) else list(range(len(node)))
-            raise KeyError(f"unknown config key {'.'.join(parts[:i + 1])!r}; valid at this level: "
+            raise KeyError(f"unknown config key {'.'.join(map(str, parts[:i + 1]))!r}; valid at this level: "
                            f"{', '.join(map(str, valid))}")
         if last:
             node[p] = _parse(value) if isinstance(value, str) else copy.deepcopy(value)
@@ -123,7 +157,7 @@ def _check_stages(recipe: Recipe, terms: list[LossTerm]) -> None:
         if all(float(st.loss_weights.get(t.name, t.weight)) == 0 for t in terms):
             raise ValueError(f"stage {st.name!r} of recipe {recipe.name!r} has no loss term with weight > 0 "
                              f"(terms {sorted(names)}, stage weights {st.loss_weights}): set "
-                             "recipe.stages.<i>.loss_weights.<term>=1 or add a term")
+                             "recipe.<stage>.loss_weights.<term>=1 or add a term")
 
 
 def validate_config(cfg: Mapping[str, Any]) -> None:

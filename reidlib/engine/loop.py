@@ -206,7 +206,7 @@ class Trainer:
                 self.global_step += 1
                 self._emit("on_step_end", {"epoch": self.epoch, "step": self.step, "global_step": self.global_step,
                                            "batch_size": len(indices), "loss": vals["loss"], "terms": vals})
-            row = {"epoch": self.epoch + 1, "stage": stage.name}
+            row = {"epoch": self.epoch + 1, "stage": stage.name, "global_step": self.global_step}
             row.update({k: D.all_reduce_mean(v / max(self.step, 1)) for k, v in sorted(self.sums.items())})
             row.update(lrs)
             last = self.epoch + 1 == self.epochs

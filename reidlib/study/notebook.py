@@ -40,13 +40,14 @@ def collect(spec: type[T], namespace: Mapping[str, Any], before: set[str] | None
     """Build the dataclass ``spec`` from ``namespace``: each field takes the namespace's value
     of its name (the dataclass default where the name is absent). With ``before`` (the names
     present before the parameters cell ran), a new public name that is not a field raises
-    ``ValueError`` naming it and the valid parameters."""
+    ``ValueError`` naming it and the valid parameters (modules, functions, classes and
+    UPPER_CASE constants imported beside the call are not parameters)."""
     if not dataclasses.is_dataclass(spec):
         raise TypeError(f"{spec!r} is not a dataclass")
     fields = [f.name for f in dataclasses.fields(spec)]
     if before is not None:
         unknown = sorted(k for k, v in namespace.items()
-                         if k not in before and k not in fields and not k.startswith("_")
+                         if k not in before and k not in fields and not k.startswith("_") and not k.isupper()
                          and not isinstance(v, (types.ModuleType, types.FunctionType, type)))
         if unknown:
             raise ValueError(f"unknown parameter(s) {unknown} for {spec.__name__}; "

@@ -47,6 +47,15 @@ class ExperimentParams(DataParams):
 
 
 @dataclass
+class ConvergenceParams(ExperimentParams):
+    """00_convergence: the families checked (``reidlib.study.convergence.FAMILY_ROWS`` labels;
+    ``None`` = all) and whether the ECN cross-domain trainer (market -> duke) is checked too."""
+
+    families: Optional[list[str]] = None
+    ecn: bool = True
+
+
+@dataclass
 class ThresholdParams(ExperimentParams):
     """E3: the mask-pooling thresholds swept (MPM-LTL Fig. 7-8)."""
 

@@ -71,13 +71,13 @@ E2: dict[str, Row] = {
 E5: dict[str, Row] = {
     "mask-guided TriHard": ("mpm_ltl", {}),
     "batch hard": ("mpm_ltl", {"sampler.name": "pk", "miner.name": "none",
-                               "losses.1.kwargs.miner": "batch_hard"}),
+                               "losses.local_triplet.miner": "batch_hard"}),
     "random": ("mpm_ltl", {"miner.name": "random"}),
 }
 
 E6: dict[str, Row] = {
     "softmax": ("maskreid", {"losses": [{"name": "id", "weight": 1.0}],
-                             "recipe.stages.1.loss_weights.id": 1.0}),
+                             "recipe.ranking.loss_weights.id": 1.0}),
     "triplet": ("maskreid", {"losses": [{"name": "id", "weight": 1.0},
                                         {"name": "triplet", "weight": 1.0,
                                          "kwargs": {"margin": 0.5, "miner": "batch_hard"}}],
@@ -105,7 +105,7 @@ E1: dict[str, Row] = {
 
 E9: dict[str, Row] = {
     "MSCAN": ("mscan", {}),
-    "MGCAM": ("mgcam", {"recipe.stages.1.loss_weights.siamese": 0.0}),
+    "MGCAM": ("mgcam", {"recipe.siamese.loss_weights.siamese": 0.0}),
     "MGCAM + Siamese": ("mgcam", {}),
 }
 

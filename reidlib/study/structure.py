@@ -22,7 +22,7 @@ from reidlib import paths
 
 #: the words every verdict of the study is phrased in (reidlib.study.verdict, sweeps, claims)
 VERDICT_WORDS = ("holds", "hold", "reversed", "within noise", "does not hold", "not tested", "best",
-                 "below", "above", "equal", "no test")
+                 "below", "above", "equal", "no test", "converged")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 #: columns holding counts, not percentages
 COUNT_COLUMNS = ("seeds", "values", "n", "images", "identities", "queries", "gallery")

@@ -29,7 +29,7 @@ def test_every_row_resolves_to_a_valid_config():
 
 
 def test_overrides_order_and_errors():
-    c = resolve_config("maskreid", "smoke", {"recipe.stages.1.loss_weights.id": 1.0, "profile.epochs": 4})
+    c = resolve_config("maskreid", "smoke", {"recipe.ranking.loss_weights.id": 1.0, "profile.epochs": 4})
     assert c["recipe"]["stages"][1]["loss_weights"]["id"] == 1.0
     assert sum(s["epochs"] for s in c["recipe"]["stages"]) == 4
     with pytest.raises(ValueError, match="no loss term with weight > 0"):

@@ -9,7 +9,7 @@ def test_one_vocabulary_and_random_means_the_bank_miner() -> None:
     assert set(BANK_MINERS).isdisjoint(BATCH_MINERS) and "random" in BANK_MINERS
     validate_config(resolve_config("mpm_ltl", "smoke", {"miner.name": "random"}))
     validate_config(resolve_config("mpm_ltl", "smoke", {"sampler.name": "pk", "miner.name": "none",
-                                                        "losses.1.kwargs.miner": "batch_random"}))
+                                                        "losses.local_triplet.miner": "batch_random"}))
 
 
 def test_a_batch_miner_in_miner_name_says_where_it_belongs() -> None:

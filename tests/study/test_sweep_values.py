@@ -14,7 +14,7 @@ def test_the_default_value_resolves_to_the_default_run() -> None:
     resolved config, hence the same run folder (E3's 0.4 is E2's row 7)."""
     assert config_hash(resolve_config("mpm_ltl", "smoke", {"model.kwargs.threshold": 0.4})) == \
         config_hash(resolve_config("mpm_ltl", "smoke", {}))
-    ranking = {"losses.1.kwargs.alpha": 0.15, "losses.1.kwargs.lam": 2.0}
+    ranking = {"losses.ranking.alpha": 0.15, "losses.ranking.lam": 2.0}
     assert config_hash(resolve_config("maskreid", "smoke", ranking)) == config_hash(resolve_config("maskreid", "smoke"))
 
 

@@ -1,0 +1,93 @@
+"""Are the study's runs converged? One row per model family, trained T and 2T epochs.
+
+A table that compares models trained for a fraction of what they need says something about
+training length, not about the papers. The check, for one representative row of each model
+family (:data:`FAMILY_ROWS`): train it for the profile's ``epochs`` (T) and, with every other
+setting equal, for 2T, over the same seeds; the row counts as **converged** when the mean gain
+of the doubled run is below ``abs_pts`` mAP points (2) *or* below ``rel`` of the T run (3%)::
+
+    gain = mean_seeds(mAP(2T)) - mean_seeds(mAP(T));  converged = gain < 2 pts or gain < 0.03 * mAP(T)
+
+A profile whose rows fail the check says so in its summary (the verdict of this experiment).
+:func:`learning_curve` reads a run's ``epochs.csv`` (the engine evaluates every ``eval_every``
+epochs) into SQ mAP against training steps, for the learning-curve figure.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import pandas as pd
+
+from reidlib import paths
+from reidlib.study.experiments import Row
+from reidlib.study.rows import ROWS
+
+#: one representative row per model family: (label -> row of the study's tables)
+FAMILY_ROWS: dict[str, Row] = {
+    "ide (IDE, RGB-M)": ("ide_rgbm", {}),
+    "mpm (full MPM-LTL)": ROWS["E2"]["(7) + TriHard (full MPM-LTL)"],
+    "mscan (RGB-M)": ROWS["E1"]["MSCAN RGB-M"],
+    "mgcam (RGB-M)": ROWS["E1"]["MGCAM RGB-M"],
+    "maskreid (MF, ranking)": ROWS["E6"]["ranking"],
+    "semparts (supervised)": ("semparts", {}),
+}
+
+
+def doubled(rows: Mapping[str, Row], epochs: int) -> dict[str, Row]:
+    """``rows`` at ``profile.epochs = 2 * epochs`` (everything else equal), labels kept."""
+    if epochs <= 0:
+        raise ValueError(f"epochs must be > 0 to double it, got {epochs}")
+    return {label: (exp, {**dict(ov), "profile.epochs": 2 * int(epochs)}, *rest)
+            for label, (exp, ov, *rest) in rows.items()}
+
+
+def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq/mAP",
+                      abs_pts: float = 2.0, rel: float = 0.03) -> pd.DataFrame:
+    """One line per row: mean ``metric`` at T and 2T (points), gain, and the verdict
+    (``converged`` / ``not converged``, module docstring); rows in the order of ``short``."""
+    lines = []
+    for row in dict.fromkeys(short["row"]):
+        a = 100 * short.loc[short["row"] == row, metric].astype(float)
+        b = 100 * long.loc[long["row"] == row, metric].astype(float)
+        if b.empty:
+            raise KeyError(f"row {row!r} has no doubled run; rows there: {sorted(set(long['row']))}")
+        gain = float(b.mean() - a.mean())
+        ok = gain < abs_pts or (a.mean() > 0 and gain < rel * a.mean())
+        lines.append({"row": row, "seeds": int(a.size), f"{metric} T": round(float(a.mean()), 2),
+                      f"{metric} 2T": round(float(b.mean()), 2), "gain (pts)": round(gain, 2),
+                      "verdict": "converged" if ok else "not converged"})
+    return pd.DataFrame(lines)
+
+
+def convergence_sentence(table: pd.DataFrame, abs_pts: float = 2.0, rel: float = 0.03) -> str:
+    """``"4 of 6 families converged (...); not converged: ..."``."""
+    bad = table.loc[table["verdict"] != "converged", "row"].tolist()
+    text = (f"{len(table) - len(bad)} of {len(table)} model families converged (doubling the training "
+            f"gains < {abs_pts:g} mAP points or < {100 * rel:g}%)")
+    return text + (f"; not converged, so their rows' verdicts are about training length: {', '.join(bad)}."
+                   if bad else ".")
+
+
+def learning_curve(run_dir: str, metric: str = "sq/mAP") -> pd.DataFrame:
+    """``epoch, step, <metric>`` (fraction) of every evaluated epoch of ``runs/<run_dir>/epochs.csv``;
+    ``step`` is the run's global step at that epoch's end (the loop's ``global_step`` column,
+    else epochs x the profile's ``max_steps_per_epoch``, else the epoch)."""
+    from reidlib.engine.runs import read_csv, read_json
+
+    folder = paths.runs_dir() / run_dir
+    rows = [r for r in read_csv(folder / "epochs.csv") if r.get(metric) not in (None, "")]
+    cfg: dict[str, Any] = read_json(folder / "config.json")
+    per_epoch = cfg["profile"].get("max_steps_per_epoch")
+    out = pd.DataFrame({"epoch": [int(r["epoch"]) for r in rows],
+                        metric: [float(r[metric]) / 100.0 for r in rows]})
+    if rows and rows[0].get("global_step") not in (None, ""):
+        out["step"] = [int(r["global_step"]) for r in rows]
+    else:
+        out["step"] = out["epoch"] * per_epoch if per_epoch else out["epoch"]
+    return out
+
+
+def with_curves(rows: Mapping[str, Row], every: int) -> dict[str, Row]:
+    """``rows`` evaluated every ``every`` epochs (``profile.eval_every``) for learning curves."""
+    return {label: (exp, {**dict(ov), "profile.eval_every": max(1, int(every))}, *rest)
+            for label, (exp, ov, *rest) in rows.items()}
