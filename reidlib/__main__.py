@@ -6,7 +6,7 @@ Each command lives in its own module that exposes ``register(subparsers)``
 A command module that fails to import is an error naming it (never a silently
 missing command).
 
-User errors (issue 13 item 8: a bad config key or value, a missing folder or file, a
+User errors (a bad config key or value, a missing folder or file, a
 refused checkpoint: :data:`USER_ERRORS`) print one ``error: ...`` message to stderr and
 exit with status 2, without a traceback; ``--debug`` (anywhere on the line) shows it.
 An interrupt exits with 130 (the ``train`` command prints how to resume).

@@ -63,7 +63,7 @@ def make_record(root: str | os.PathLike, path: str | os.PathLike, pid: int, cami
 
 
 #: the last line of a missing-folder error; reidlib.engine.data_spec replaces it by a data.root
-#: hint when the user passed the root (issue 13 item 8)
+#: hint when the user passed the root
 ROOT_HINT = "Point REIDLIB_DATA (or the reader's root argument) at the folder that contains it."
 
 

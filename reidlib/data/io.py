@@ -27,7 +27,7 @@ __all__ = ["ImageReadError", "read_image", "read_mask", "read_parts", "umask_mod
 
 def umask_mode() -> int:
     """``0o666 & ~umask``: the mode ``open()`` would give a new file (``mkstemp`` gives 0600).
-    Read without changing the umask for longer than one call pair (issue 13 item 9)."""
+    Read without changing the umask for longer than one call pair."""
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask

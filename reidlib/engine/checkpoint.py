@@ -44,7 +44,7 @@ def file_mode() -> int:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and ``os.replace``; the file has the
-    user's umask (:func:`file_mode`, issue 13 item 9) whatever created the temporary file."""
+    user's umask (:func:`file_mode`) whatever created the temporary file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")

@@ -65,7 +65,7 @@ def _resume_command(args: argparse.Namespace) -> str:
 
 
 def train_cmd(args: argparse.Namespace) -> int:
-    """Resolve and validate the whole config before building data or a model (issue 13 item 5),
+    """Resolve and validate the whole config before building data or a model,
     then train; the run folder is printed first (new / resumed / reused) and an interrupt
     ends with one line saying how to resume (item 9)."""
     from . import distributed as D
@@ -103,8 +103,8 @@ def train_cmd(args: argparse.Namespace) -> int:
 
 
 def evaluate_cmd(args: argparse.Namespace) -> int:
-    """Evaluate a run folder's checkpoint and write ``eval_<checkpoint>[_rr].json`` (issue 13 item 7:
-    ``--checkpoint best`` without best.pt is an error, never an evaluation of last.pt; an
+    """Evaluate a run folder's checkpoint and write ``eval_<checkpoint>[_rr].json``
+    (``--checkpoint best`` without best.pt is an error, never an evaluation of last.pt; an
     unfinished run is evaluated with a warning)."""
     from .checkpoint import load_checkpoint
     from .experiment import build_trainer

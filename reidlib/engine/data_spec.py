@@ -81,7 +81,7 @@ def read_records(data: Mapping[str, Any], preset: str) -> Any:
 
 
 def check_data_spec(data: Mapping[str, Any]) -> None:
-    """Cheap checks of ``cfg["data"]`` before anything is read (issue 13 item 5): the data set
+    """Cheap checks of ``cfg["data"]`` before anything is read: the data set
     name, the mask source, ``mask_iou`` in (0, 1], ``needs_mask`` a bool."""
     from reidlib.data.readers import DATASETS
 
@@ -98,35 +98,17 @@ def check_data_spec(data: Mapping[str, Any]) -> None:
 
 
 def data_fingerprint(data: Mapping[str, Any], preset: str = "quick") -> str | None:
-    """A digest of the files a real data set's records point at (issue 13 item 6): every split's
-    image / mask / part-map paths (relative to the data root), sizes and mtimes, so an edited,
-    added or removed file changes the run identity. Only ``os.stat`` calls, no decoding.
+    """A digest of the files a real data set's records point at
+    (:func:`reidlib.data.fingerprint.records_fingerprint`: every split's image / mask / part-map
+    paths, sizes and mtimes), so an edited, added or removed file changes the run identity.
     None when the data set cannot be read here (training it fails later with the reader's error)."""
-    import hashlib
-    import os
+    from reidlib.data.fingerprint import records_fingerprint
 
     try:
         ds = read_records(data, preset)
     except FileNotFoundError:  # DatasetLayoutError included
         return None
-    root, h = str(ds.root), hashlib.sha256()
-    for split, records in sorted(ds.splits().items()):
-        h.update(f"[{split}:{len(records)}]".encode())
-        for r in records:
-            for key in ("path", "mask_path", "parts_path"):
-                p = r.get(key)
-                if not p:
-                    h.update(b"-;")
-                    continue
-                try:
-                    st = os.stat(p)
-                    stamp = f"{st.st_size}:{st.st_mtime_ns}"
-                except OSError:
-                    stamp = "missing"
-                rel = os.path.relpath(p, root) if os.path.isabs(p) == os.path.isabs(root) else p
-                h.update(f"{rel}|{stamp};".encode())
-            h.update(f"{r.get('pid')}/{r.get('camid')}\n".encode())
-    return h.hexdigest()[:16]
+    return records_fingerprint(ds)
 
 
 def _degrade(masks: torch.Tensor, records: list, data: Mapping[str, Any]) -> torch.Tensor:

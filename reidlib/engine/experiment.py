@@ -20,7 +20,7 @@ Building (:func:`build_trainer`): data from :mod:`reidlib.engine.data_spec`, the
 ``reidlib.models.build_model``, loss terms from :mod:`reidlib.engine.terms`, the batch
 sampler and bank mining from :mod:`reidlib.engine.sampling`, the evaluator from
 :mod:`reidlib.engine.features`. ``profile.precision="bf16"``: bf16 autocast + channels_last on the CPU
-(NOTES.md: about 2x faster; off where exactness matters).
+(bench/train.py measures it: about 1.5-2x faster on AVX-512 / AMX CPUs; off where exactness matters).
 """
 from __future__ import annotations
 
@@ -166,7 +166,7 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     protocols and metrics, and that every stage trains some term; the profile's field types
     and ranges (:func:`reidlib.engine.profiles.check_profile`). Raises the builders' errors.
     ``train`` (also ``--dry-run``) and :func:`build_trainer` call it before any data or model
-    is built (issue 13 item 5)."""
+    is built."""
     import inspect
 
     from reidlib.models.registry import MODELS
@@ -197,12 +197,14 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     if not isinstance(cfg["eval"].get("protocols"), list) or not isinstance(cfg["eval"].get("flip", False), bool):
         raise TypeError(f"eval.protocols expects a list and eval.flip a bool (true/false), got "
                         f"{cfg['eval'].get('protocols')!r} / {cfg['eval'].get('flip')!r}")
-    bad_p = [p for p in cfg["eval"]["protocols"] if p not in ("sq", "mq", "sq+rr", "mq+rr")]
+    from .features import EVAL_METRICS, PROTOCOLS
+
+    bad_p = [p for p in cfg["eval"]["protocols"] if p not in PROTOCOLS]
     metrics = [cfg["eval"]["metric"], *cfg["eval"].get("extra_metrics", [])]
-    bad_m = [m for m in metrics if m not in ("euclidean", "sqeuclidean", "cosine", "xqda", "kissme")]
+    bad_m = [m for m in metrics if m not in EVAL_METRICS]
     if bad_p or bad_m:
-        raise ValueError(f"unknown protocols {bad_p} / metrics {bad_m}; valid protocols sq, mq, sq+rr, mq+rr; "
-                         "metrics euclidean, sqeuclidean, cosine, xqda, kissme")
+        raise ValueError(f"unknown protocols {bad_p} / metrics {bad_m}; valid protocols {', '.join(PROTOCOLS)}; "
+                         f"metrics {', '.join(EVAL_METRICS)}")
 
 
 def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet: bool = False,
@@ -213,7 +215,7 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
     from reidlib.models import build_model
 
     from .data_spec import build_data
-    from .features import evaluate_model
+    from .features import FITTED_METRICS, evaluate_model
     from .sampling import LayoutDataset, StagedTripletSampler, TripletMiningHook, build_sampler
 
     prof, data, ev = cfg["profile"], cfg["data"], cfg["eval"]
@@ -234,7 +236,7 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
     hooks = []
     if isinstance(sampler, StagedTripletSampler):
         hooks.append(TripletMiningHook(sampler, bundle.train, cfg["miner"], ev_tf, use_mask, seed))
-    fitted = [m for m in [ev.get("metric", "euclidean"), *ev.get("extra_metrics", [])] if m in ("xqda", "kissme")]
+    fitted = [m for m in [ev.get("metric", "euclidean"), *ev.get("extra_metrics", [])] if m in FITTED_METRICS]
 
     def evaluator(m: torch.nn.Module, protocols: tuple[str, ...] | None = None) -> dict:
         protocols = tuple(protocols or ev.get("protocols", ["sq"]))

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from reidlib.metrics.distance import METRICS
+
 from . import distributed as D
 
 RankFn = Callable[..., Any]
@@ -81,6 +83,14 @@ def _summary(result: Any) -> dict[str, float]:
     return {f"rank{k}": float(cmc[min(k, len(cmc)) - 1]) * scale for k in (1, 5, 10)} | {"mAP": float(m_ap) * scale}
 
 
+#: the evaluation protocols: single / multi query (Market-1501), each also k-reciprocal re-ranked
+PROTOCOLS = ("sq", "mq", "sq+rr", "mq+rr")
+#: metrics learned on training features
+FITTED_METRICS = ("xqda", "kissme")
+#: every ``eval.metric`` / ``eval.extra_metrics`` name: the fixed distances and the fitted ones
+EVAL_METRICS = METRICS + FITTED_METRICS
+
+
 def evaluate_protocols(qf: torch.Tensor, gf: torch.Tensor, q_pids: np.ndarray, g_pids: np.ndarray,
                        q_camids: np.ndarray, g_camids: np.ndarray,
                        protocols: tuple[str, ...] = ("sq",), metric: str = "euclidean",
@@ -90,7 +100,7 @@ def evaluate_protocols(qf: torch.Tensor, gf: torch.Tensor, q_pids: np.ndarray, g
                        ) -> dict[str, dict[str, float]]:
     """Metrics per protocol. ``protocols`` from ``sq, mq, sq+rr, mq+rr``; ``mq`` is the
     (features, pids, camids) of the multi-query split (default: pool ``qf`` by pid+cam)."""
-    valid = ("sq", "mq", "sq+rr", "mq+rr")
+    valid = PROTOCOLS
     bad = [p for p in protocols if p not in valid]
     if bad:
         raise ValueError(f"unknown protocols {bad}; valid: {', '.join(valid)}")
@@ -130,8 +140,6 @@ def pool_multiquery(qf: torch.Tensor, q_pids: np.ndarray, q_camids: np.ndarray, 
             out[i] = mf[groups[key]].mean(0)
     return out
 
-
-FITTED_METRICS = ("xqda", "kissme")
 
 
 def fit_metric(name: str, feats: torch.Tensor, pids: np.ndarray, camids: np.ndarray, **kw: Any) -> Any:

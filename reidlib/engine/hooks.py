@@ -10,7 +10,7 @@ A hook implements any of these methods (all optional), called by
 ``on_train_end(t, metrics: dict)``.
 
 Hooks that write files do so only on rank 0 (``t.is_main``). :class:`TeeLog` copies what a
-run prints to its ``train.log`` (issue 13 item 9).
+run prints to its ``train.log``.
 """
 from __future__ import annotations
 

@@ -164,8 +164,7 @@ class Trainer:
         """Train to the end of the recipe (resuming from ``run.last`` when present) and
         return the final metrics; a finished run returns its stored metrics untouched.
         With a run, the first printed line names its folder and whether it is new, resumed
-        (from which epoch) or reused, and what is printed also goes to its ``train.log``
-        (issue 13 item 9)."""
+        (from which epoch) or reused, and what is printed also goes to its ``train.log``."""
         if self.run is None or not self.is_main:
             return self._fit()
         with TeeLog(self.run.log_path):

@@ -3,12 +3,12 @@
 Everything that depends on the hardware (``precision="auto"``, channels_last families:
 :func:`reidlib.engine.profiles.resolve_precision`) takes the capability as an argument and
 falls back to :func:`cpu_capability` / :func:`cuda_available` only when it is not given, so
-tests inject ``"AVX2"``, ``"AVX512"``, ``"AMX"`` or ``cuda=True`` (issue 13, item 2).
+tests inject ``"AVX2"``, ``"AVX512"``, ``"AMX"`` or ``cuda=True``.
 
 ``REIDLIB_PRECISION`` (``fp32`` | ``bf16`` | ``auto``), when set, overrides a profile's
-precision at config resolution (:func:`forced_precision`, issue 13 item 3): it lands in
+precision at config resolution (:func:`forced_precision`): it lands in
 config.json and the run id. :func:`describe_machine` is what env.json and the study summary
-record about the machine (issue 13, item 4).
+record about the machine.
 """
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ def apply_profile_format(model: torch.nn.Module, profile: Mapping[str, Any], mod
     """The profile's format for ``model_name``: bf16 autocast when ``precision`` resolves to
     bf16, else fp32 channels_last when the model's family is in ``channels_last``, else as is.
     ``capability`` / ``cuda`` (default: this machine, :mod:`reidlib.engine.machine`) decide
-    ``"auto"`` (:func:`reidlib.engine.profiles.resolve_precision`; issue 13 item 2)."""
+    ``"auto"`` (:func:`reidlib.engine.profiles.resolve_precision`)."""
     from .profiles import resolve_precision, use_channels_last
 
     if resolve_precision(profile.get("precision", "fp32"), capability, cuda) == "bf16":

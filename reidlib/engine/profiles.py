@@ -15,7 +15,7 @@ Any field can be overridden with ``--set profile.<field>=value``.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 import typing
 from typing import Any, Mapping
 
@@ -25,9 +25,9 @@ PRECISIONS = ("fp32", "bf16", "auto")
 
 def resolve_precision(precision: str, capability: str | None = None, cuda: bool | None = None) -> str:
     """``"auto"`` -> ``"bf16"`` on CUDA or when the CPU has native bf16 (``capability`` AVX-512 /
-    AMX: NOTES.md measured ~2x there) else ``"fp32"`` (on an AVX2-only CPU bench/train.py measured
+    AMX: bench/train.py measured ~1.5-2x there) else ``"fp32"`` (on an AVX2-only CPU bench/train.py measured
     bf16 autocast 2-9x *slower*: it is emulated). ``capability`` / ``cuda`` default to this
-    machine (:mod:`reidlib.engine.machine`, the one place that reads it; issue 13 item 2)."""
+    machine (:mod:`reidlib.engine.machine`, the one place that reads it)."""
     if precision != "auto":
         if precision not in PRECISIONS:
             raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
@@ -53,14 +53,12 @@ class Profile:
     batch_p: int = 8                     # identities per batch
     batch_k: int = 4                     # images per identity
     eval_every: int = 0                  # 0 = evaluate at the end only
-    flip_test: bool = False
     cache_images: bool = True
     checkpoint_every: int = 0            # steps between mid-epoch checkpoints (0 = per epoch)
     max_steps_per_epoch: int | None = None
     precision: str = "fp32"              # "bf16": autocast + channels_last (not bit-exact); "auto"
     channels_last: tuple[str, ...] = ()  # model families (name prefixes) trained fp32 in NHWC order
     from_scratch: bool = False           # no pretrained backbone: base layers train at the new layers' lr
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.image_size) != 2 or min(self.image_size) <= 0:
@@ -165,8 +163,7 @@ def _matches(value: Any, hint: Any) -> bool:
 
 
 def check_profile(profile: Mapping[str, Any]) -> None:
-    """Check a resolved profile dict against the :class:`Profile` field types and ranges
-    (issue 13 item 5), naming the key: ``profile.epochs expects an int or null, got 'abc'``.
+    """Check a resolved profile dict against the :class:`Profile` field types and ranges, naming the key: ``profile.epochs expects an int or null, got 'abc'``.
     Unknown fields are a ``KeyError`` listing the valid ones."""
     hints = typing.get_type_hints(Profile)
     bad = sorted(set(profile) - set(hints))

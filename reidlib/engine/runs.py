@@ -95,7 +95,7 @@ def git_commit(cwd: str | os.PathLike | None = None) -> str | None:
 def environment(seed: int | None = None, device: str | None = None,
                 precision: str | None = None) -> dict[str, Any]:
     """What env.json records; ``machine`` is :func:`reidlib.engine.machine.describe_machine`
-    with ``precision`` (the config's) resolved on this machine (issue 13 item 4)."""
+    with ``precision`` (the config's) resolved on this machine."""
     from .machine import describe_machine
 
     versions = {}

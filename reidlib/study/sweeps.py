@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
+from reidlib.engine.features import PROTOCOLS
 from reidlib.study.verdict import paired_verdict
 
 Row = tuple[str, Mapping[str, Any]]
@@ -36,7 +37,7 @@ Row = tuple[str, Mapping[str, Any]]
 THRESHOLD_GROUPS: dict[str, tuple[float, float]] = {"0.0-0.3": (0.0, 0.3), "0.4-0.7": (0.4, 0.7),
                                                     "0.8-1.0": (0.8, 1.0)}
 #: MPM-LTL Fig. 7-8 average "the different query patterns"
-QUERY_PATTERNS: tuple[str, ...] = ("sq", "mq", "sq+rr", "mq+rr")
+QUERY_PATTERNS: tuple[str, ...] = PROTOCOLS
 
 
 def for_profile(values: Sequence[Any] | None, profile: str, smoke: Sequence[Any],

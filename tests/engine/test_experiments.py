@@ -227,7 +227,7 @@ def test_paper_profile_uses_each_papers_input_size() -> None:
 
 
 def test_channels_last_families_of_a_profile():
-    """On an AVX2 CPU (injected, not read from the test machine: issue 13 item 2)."""
+    """On an AVX2 CPU (injected, not read from the test machine:)."""
     from functools import partial
 
     from reidlib.engine.profiles import get_profile

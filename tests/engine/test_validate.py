@@ -22,7 +22,7 @@ from fixtures import MARKET, make_market_style  # noqa: E402
     ("epochs", 0, ValueError, "profile.epochs must be > 0 or null, got 0"),
     ("batch_p", 2.5, TypeError, "profile.batch_p expects an int, got 2.5"),
     ("batch_k", 0, ValueError, "profile.batch_k must be > 0, got 0"),
-    ("flip_test", "yes", TypeError, "profile.flip_test expects a bool (true/false), got 'yes'"),
+    ("cache_images", "yes", TypeError, "profile.cache_images expects a bool (true/false), got 'yes'"),
     ("image_size", [64], ValueError, "profile.image_size must be [H, W] with H, W > 0, got [64]"),
     ("seeds", [], ValueError, "profile.seeds must be a non-empty list, got []"),
     ("precision", "fp16", ValueError, "profile.precision must be one of fp32, bf16, auto, got 'fp16'"),
