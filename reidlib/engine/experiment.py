@@ -35,6 +35,7 @@ from . import distributed as D
 from .loop import LossTerm, Trainer
 from .machine import forced_precision
 from .precision import apply_profile_format
+from .pretrained import require_pretrained
 from .profiles import check_profile, get_profile
 from .recipes import get_experiment, get_recipe
 from .runs import open_run
@@ -130,6 +131,7 @@ def resolve_config(experiment: str, profile: str = "quick", overrides: Mapping[s
     for k, v in overrides.items():
         if k not in prof_keys:
             apply_override(cfg, k, v)
+    require_pretrained(cfg)  # the paper profile's ImageNet file, or an explicit profile.from_scratch
     if cfg["data"].get("dataset") == "synth":  # the data's identity is part of the run's identity
         from reidlib.data.synth.writer import cache_key
 

@@ -214,8 +214,10 @@ def test_degraded_masks_do_not_depend_on_the_checkout_folder(tmp_path) -> None:
     assert torch.equal(a, b) and not torch.equal(a, masks)
 
 
-def test_paper_profile_uses_each_papers_input_size() -> None:
+def test_paper_profile_uses_each_papers_input_size(tmp_path, monkeypatch) -> None:
     # MPM-LTL sec. IV-B: 384 x 128 (a 24 x 8 map: 6 exact stripes); MGCAM sec. 4.1: 160 x 64
+    monkeypatch.setenv("REIDLIB_WEIGHTS", str(tmp_path))   # the paper profile's ImageNet file
+    torch.save({}, tmp_path / "resnet50-0676ba61.pth")
     assert resolve_config("mpm_ltl", "paper")["profile"]["image_size"] == [384, 128]
     assert resolve_config("mgcam", "paper")["profile"]["image_size"] == [160, 64]
     assert resolve_config("mscan", "paper")["profile"]["image_size"] == [160, 64]

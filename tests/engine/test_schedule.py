@@ -58,11 +58,15 @@ def test_from_scratch_lifts_base_lr_to_the_new_layers() -> None:
     assert [s.lrs["new"] for s in r.stages if "new" in s.lrs] == [0.1, 0.01]
 
 
-def test_profile_from_scratch_applies_unless_pretrained() -> None:
+def test_profile_from_scratch_applies_unless_pretrained(tmp_path, monkeypatch) -> None:
+    import torch
+
     from reidlib.engine.experiment import resolve_config
 
+    monkeypatch.setenv("REIDLIB_WEIGHTS", str(tmp_path))
+    torch.save({}, tmp_path / "resnet50-0676ba61.pth")
     quick = resolve_config("mpm_ltl", "quick")
     assert quick["recipe"]["stages"][0]["lrs"]["base"] == 0.1
-    pre = resolve_config("mpm_ltl", "quick", {"model.kwargs.pretrained": "/w.pth"})
+    pre = resolve_config("mpm_ltl", "quick", {"model.kwargs.pretrained": str(tmp_path / "resnet50-0676ba61.pth")})
     assert pre["recipe"]["stages"][0]["lrs"]["base"] == 0.01
     assert resolve_config("mpm_ltl", "paper")["recipe"]["stages"][0]["lrs"]["base"] == 0.01
