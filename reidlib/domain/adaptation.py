@@ -39,7 +39,7 @@ import torch
 from reidlib.data.base import ReIDDataset, relabel
 from reidlib.engine.hooks import Hook
 from reidlib.engine.loop import LossTerm, Trainer
-from reidlib.engine.precision import apply_profile_format
+from reidlib.engine.precision import FormatPlan, apply_format, plan_format
 from reidlib.engine.recipes import get_recipe
 from reidlib.engine.runs import Run
 
@@ -123,8 +123,8 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
     CamStyle images, or None (no camera-invariance). ``lam``: None = the method's paper weighting
     (``ecn`` 0.7 / 0.3, ``ecn_parts`` SemParts eq. 5's sum), else ECN's ``(1 - lam, lam)``.
     Metrics: rank1/5/10, mAP (percent).
-    ``profile_format``: a profile (dict) whose ``precision`` / ``channels_last`` set the numeric
-    format (``reidlib.engine.precision.apply_profile_format``); None trains fp32 NCHW. ``run``: the
+    ``profile_format``: a profile (dict) whose ``device`` / ``precision`` / ``channels_last`` set
+    the numeric format (``reidlib.engine.precision.plan_format``); None trains fp32 NCHW on the CPU. ``run``: the
     run folder (:func:`reidlib.domain.runs.run_cross_domain` opens it): checkpoints, resume,
     epochs.csv and metrics.json, as every engine run.
     """
@@ -146,8 +146,9 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
     src = ImageDataset(labelled.train, size=size, label_map=lm, cache=cache_images)
     model = build_model("semparts", len(lm), model_size, retrieval="global+parts" if parts else "global",
                         **dict(model_kwargs or {}))
-    if profile_format is not None:
-        apply_profile_format(model, profile_format, "semparts")
+    plan = (plan_format(profile_format, "semparts") if profile_format is not None
+            else FormatPlan("cpu", "fp32", None, False, False, False))
+    apply_format(model, plan)
     rec = get_recipe(recipe)
     if epochs is not None:
         rec = rec.scaled(int(epochs))
@@ -193,9 +194,10 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
         ev_tf = build_transforms(size, train=False)
 
         def evaluator(_net: torch.nn.Module) -> dict:  # the retrieval model inside the two streams
-            return evaluate_model(model, query, gallery, ev_tf, use_mask=False, metric="cosine")
+            return evaluate_model(model, query, gallery, ev_tf, use_mask=False, metric="cosine", device=plan.device)
 
     trainer = Trainer(net, terms, data, batches, rec, groups=groups, transform=tf, seed=seed, hooks=hooks,
+                      device=plan.device, grad_scaler=plan.grad_scaler,
                       quiet=quiet, use_mask=False, evaluator=evaluator, run=run)
     metrics = trainer.fit()
     if not evaluate:

@@ -34,7 +34,7 @@ import torch
 from . import distributed as D
 from .loop import LossTerm, Trainer
 from .machine import forced_precision
-from .precision import apply_profile_format
+from .precision import apply_format, plan_format
 from .pretrained import require_pretrained
 from .profiles import check_profile, get_profile
 from .recipes import get_experiment, get_recipe
@@ -226,7 +226,8 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
     torch.manual_seed(seed)
     bundle = build_data(data, prof)
     model = build_model(cfg["model"]["name"], bundle.num_classes, prof["model_size"], **cfg["model"].get("kwargs", {}))
-    apply_profile_format(model, prof, cfg["model"]["name"])
+    plan = plan_format(prof, cfg["model"]["name"])      # device, autocast, channels_last, grad scaler
+    apply_format(model, plan)
     recipe = Recipe.from_dict(cfg["recipe"])
     terms = [_loss_term(s) for s in cfg["losses"]]
     _check_stages(recipe, terms)
@@ -246,14 +247,15 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
                               flip=bool(ev.get("flip", False)), use_mask=use_mask,
                               metric=ev.get("metric", "euclidean"), extra_metrics=tuple(ev.get("extra_metrics", [])),
                               multiquery=bundle.multiquery, train=bundle.train if fitted else None,
-                              rerank_params=ev.get("rerank"))
+                              rerank_params=ev.get("rerank"), device=plan.device)
 
     evaluator.query, evaluator.gallery = bundle.query, bundle.gallery  # type: ignore[attr-defined]
     r = open_run(runs_root, cfg["experiment"], cfg, create=D.is_main()) if run else None
     return Trainer(model, terms, LayoutDataset(bundle.train, sampler), sampler, recipe, groups=cfg.get("groups"),
                    transform=tf, evaluator=evaluator, eval_every=prof["eval_every"], run=r, seed=seed,
                    quiet=quiet, checkpoint_every=prof["checkpoint_every"], use_mask=use_mask,
-                   max_steps_per_epoch=prof.get("max_steps_per_epoch"), hooks=hooks)
+                   max_steps_per_epoch=prof.get("max_steps_per_epoch"), hooks=hooks, device=plan.device,
+                   grad_scaler=plan.grad_scaler)
 
 
 def run_experiment(experiment: str, profile: str = "quick", overrides: Mapping[str, Any] | None = None,

@@ -58,7 +58,8 @@ class Trainer:
     {metric: value}}``, called every ``eval_every`` epochs and at the end); best_key
     (``"sq/mAP"``: the score that selects best.pt); run (a :class:`Run` or None for
     no files); hooks (extra hooks); checkpoint_every (steps, 0 = per epoch);
-    quiet (no progress bar); max_loss (explosion threshold); max_steps_per_epoch (cap, for smoke runs).
+    quiet (no progress bar); max_loss (explosion threshold); max_steps_per_epoch (cap, for smoke runs);
+    grad_scaler (fp16 autocast: scale the loss, ``torch.amp.GradScaler``; its state is checkpointed).
     """
 
     def __init__(self, model: nn.Module, terms: Sequence[LossTerm], dataset: Any, batch_sampler: Any,
@@ -67,7 +68,7 @@ class Trainer:
                  best_key: str = "sq/mAP", eval_every: int = 0, run: Run | None = None, seed: int = 0,
                  device: str | torch.device = "cpu", hooks: Sequence[Hook] = (), checkpoint_every: int = 0,
                  quiet: bool = False, max_loss: float = 1e4, use_mask: bool = True,
-                 max_steps_per_epoch: int | None = None):
+                 max_steps_per_epoch: int | None = None, grad_scaler: bool = False):
         names = [t.name for t in terms]
         if len(set(names)) != len(names):
             raise ValueError(f"loss term names must be unique, got {names}")
@@ -79,6 +80,8 @@ class Trainer:
         self.recipe, self.transform, self.evaluator, self.run = recipe, transform, evaluator, run
         self.best_key, self.eval_every, self.seed, self.device = best_key, eval_every, seed, torch.device(device)
         self.use_mask = use_mask
+        # fp16 autocast (CUDA without bf16): scale the loss so small gradients survive in fp16
+        self.scaler = torch.amp.GradScaler(self.device.type) if grad_scaler else None
         self.groups = split_param_groups(model, groups)
         self.hooks: list[Hook] = [LossGuard(max_loss), ProgressBar(quiet), CSVLogger(),
                                   Checkpointer(checkpoint_every), *hooks]
@@ -99,6 +102,7 @@ class Trainer:
         st = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict() if self.optimizer else None,
               "stage_index": self.stage_index, "epoch": self.epoch, "step": self.step,
               "global_step": self.global_step, "sums": dict(self.sums), "history": list(self.history),
+              "scaler": self.scaler.state_dict() if self.scaler is not None else None,
               "best": self.best, "rng": rng_state(), "seed": self.seed}
         if hasattr(self.sampler, "state_dict"):
             st["sampler"] = self.sampler.state_dict()
@@ -108,6 +112,8 @@ class Trainer:
         self.model.load_state_dict(st["model"])
         self.epoch, self.step, self.global_step = st["epoch"], st["step"], st["global_step"]
         self.sums, self.history, self.best = dict(st["sums"]), list(st["history"]), st["best"]
+        if self.scaler is not None and st.get("scaler"):
+            self.scaler.load_state_dict(st["scaler"])
         if "sampler" in st and hasattr(self.sampler, "load_state_dict"):
             self.sampler.load_state_dict(st["sampler"])
         set_rng_state(st["rng"])
@@ -154,8 +160,13 @@ class Trainer:
         self._emit("on_loss", terms)
         total = sum(weights[k] * v for k, v in terms.items())
         self.optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        self.optimizer.step()
+        if self.scaler is not None:
+            self.scaler.scale(total).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            total.backward()
+            self.optimizer.step()
         vals = {f"loss/{k}": float(v.detach()) for k, v in terms.items()}
         vals["loss"] = float(total.detach())
         return vals

@@ -34,6 +34,26 @@ def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def cuda_bf16_supported() -> bool:
+    """Whether the CUDA device does bf16 (Ampere and newer); False without CUDA."""
+    import torch
+
+    return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+
+
+def resolve_device(device: str, cuda: bool | None = None) -> str:
+    """``"auto"`` -> ``"cuda"`` when a CUDA device is there (``cuda`` injects it), else ``"cpu"``;
+    ``"cuda"`` without one is an error naming the fix."""
+    has_cuda = cuda_available() if cuda is None else bool(cuda)
+    if device == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if device == "cuda" and not has_cuda:
+        raise ValueError("profile.device='cuda' but torch sees no CUDA device: set profile.device=cpu (or auto)")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"unknown profile.device {device!r}; valid: auto, cpu, cuda")
+    return device
+
+
 def _cpuinfo() -> tuple[str, set[str]]:
     """(model name, flags) from /proc/cpuinfo; ("", set()) where there is none (macOS, Windows)."""
     model, flags = "", set()

@@ -20,22 +20,30 @@ import typing
 from typing import Any, Mapping
 
 
-PRECISIONS = ("fp32", "bf16", "auto")
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+DEVICES = ("auto", "cpu", "cuda")
 
 
-def resolve_precision(precision: str, capability: str | None = None, cuda: bool | None = None) -> str:
-    """``"auto"`` -> ``"bf16"`` on CUDA or when the CPU has native bf16 (``capability`` AVX-512 /
-    AMX: bench/train.py measured ~1.5-2x there) else ``"fp32"`` (on an AVX2-only CPU bench/train.py measured
-    bf16 autocast 2-9x *slower*: it is emulated). ``capability`` / ``cuda`` default to this
-    machine (:mod:`reidlib.engine.machine`, the one place that reads it)."""
-    if precision != "auto":
-        if precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
-        return precision
+def resolve_precision(precision: str, capability: str | None = None, cuda: bool | None = None,
+                      cuda_bf16: bool | None = None) -> str:
+    """The numeric format a run trains in. ``"auto"``: on CUDA ``"bf16"`` where the device has it
+    (Ampere and newer) else ``"fp16"`` (autocast with a gradient scaler); on the CPU ``"bf16"`` when
+    it has native bf16 (``capability`` AVX-512 / AMX: bench/train.py measured ~1.5-2x there) else
+    ``"fp32"`` (on an AVX2-only CPU bench/train.py measured bf16 autocast 2-9x *slower*: it is
+    emulated). ``fp16`` is a CUDA format. ``capability`` / ``cuda`` / ``cuda_bf16`` default to
+    this machine (:mod:`reidlib.engine.machine`, the one place that reads it)."""
     from . import machine
 
-    if cuda if cuda is not None else machine.cuda_available():
-        return "bf16"
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+    on_cuda = machine.cuda_available() if cuda is None else bool(cuda)
+    if precision == "fp16" and not on_cuda:
+        raise ValueError("precision 'fp16' (autocast + gradient scaler) is for CUDA devices; on the CPU use "
+                         "bf16, fp32 or auto")
+    if precision != "auto":
+        return precision
+    if on_cuda:
+        return "bf16" if (machine.cuda_bf16_supported() if cuda_bf16 is None else cuda_bf16) else "fp16"
     cap = (machine.cpu_capability() if capability is None else str(capability)).upper()
     return "bf16" if "AVX512" in cap or "AMX" in cap else "fp32"
 
@@ -56,7 +64,8 @@ class Profile:
     cache_images: bool = True
     checkpoint_every: int = 0            # steps between mid-epoch checkpoints (0 = per epoch)
     max_steps_per_epoch: int | None = None
-    precision: str = "fp32"              # "bf16": autocast + channels_last (not bit-exact); "auto"
+    precision: str = "fp32"              # "bf16" / "fp16" (CUDA): autocast + channels_last; "auto"
+    device: str = "cpu"                  # "cpu", "cuda" or "auto" (CUDA when there is one)
     channels_last: tuple[str, ...] = ()  # model families (name prefixes) trained fp32 in NHWC order
     from_scratch: bool = False           # no pretrained backbone: base layers train at the new layers' lr
 
@@ -97,13 +106,14 @@ CPU_CHANNELS_LAST = ("maskreid", "semparts", "mpm")
 
 def use_channels_last(profile: Any, model_name: str, capability: str | None = None,
                       cuda: bool | None = None) -> bool:
-    """Does ``profile`` (a Profile or its dict) train ``model_name`` in channels_last?
-    Not with bf16 (that path is channels_last already); ``capability`` / ``cuda`` as in
-    :func:`resolve_precision`."""
-    get = profile.get if isinstance(profile, dict) else lambda k, d=None: getattr(profile, k, d)
-    if resolve_precision(get("precision", "fp32"), capability, cuda) == "bf16":
-        return False
-    return any(str(model_name).startswith(p) for p in (get("channels_last", ()) or ()))
+    """Does ``profile`` (a Profile or its dict) train ``model_name`` in fp32 channels_last?
+    Not with autocast (that path is channels_last already); ``capability`` / ``cuda`` as in
+    :func:`resolve_precision` (:func:`reidlib.engine.precision.plan_format` decides)."""
+    from .precision import plan_format
+
+    prof = profile if isinstance(profile, dict) else profile.to_dict()
+    plan = plan_format(prof, model_name, capability, cuda)
+    return plan.channels_last and plan.autocast is None
 
 
 PROFILES: dict[str, Profile] = {
@@ -117,7 +127,7 @@ PROFILES: dict[str, Profile] = {
                    channels_last=CPU_CHANNELS_LAST),
     "paper": Profile("paper", data_preset="cpu", image_size=(256, 128), model_size="paper",
                      epochs=None, seeds=(0,), batch_p=16, batch_k=4, eval_every=20,
-                     cache_images=False),
+                     cache_images=False, precision="auto", device="auto"),
 }
 
 
@@ -132,6 +142,7 @@ _RANGES: dict[str, tuple[Any, str]] = {
     "seeds": (lambda v: len(v) > 0, "a non-empty list"),
     "precision": (lambda v: v in PRECISIONS, "one of " + ", ".join(PRECISIONS)),
     "model_size": (lambda v: v in ("small", "paper"), "one of small, paper"),
+    "device": (lambda v: v in DEVICES, "one of " + ", ".join(DEVICES)),
 }
 
 

@@ -158,8 +158,19 @@ class Run:
         write_json(self.metrics_path, dict(metrics))
 
     def write_env(self, seed: int | None = None, device: str | None = None) -> None:
-        precision = (self.config.get("profile") or {}).get("precision")
-        write_json(self.dir / "env.json", environment(seed, device, precision))
+        """env.json: the environment, and the numeric format this run trains in on this machine
+        (``format``: :func:`reidlib.engine.precision.plan_format` of its profile and model)."""
+        profile = self.config.get("profile") or {}
+        env = environment(seed, device, None)
+        try:
+            from .precision import plan_format
+
+            plan = plan_format(profile, str((self.config.get("model") or {}).get("name", "")))
+            env["format"] = plan.to_dict()
+            env["machine"]["precision"] = plan.precision
+        except (KeyError, ValueError, TypeError):  # a config without a profile (e.g. a hand-made run)
+            env["machine"]["precision"] = profile.get("precision")
+        write_json(self.dir / "env.json", env)
 
 
 def open_run(root: str | os.PathLike, experiment: str, config: Mapping[str, Any],

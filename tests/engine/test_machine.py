@@ -17,24 +17,30 @@ from reidlib.engine.runs import config_hash, open_run
                                                  ("AVX512", False, "bf16"), ("AMX", False, "bf16"),
                                                  ("AVX2", True, "bf16")])
 def test_auto_precision_follows_the_injected_capability(cap, cuda, expected):
-    assert resolve_precision("auto", capability=cap, cuda=cuda) == expected
+    assert resolve_precision("auto", capability=cap, cuda=cuda, cuda_bf16=True) == expected
     assert resolve_precision("fp32", capability="AMX", cuda=True) == "fp32"
     assert resolve_precision("bf16", capability="AVX2", cuda=False) == "bf16"  # emulated there, still bf16
-    with pytest.raises(ValueError, match="unknown precision 'fp16'; valid: fp32, bf16, auto"):
+    with pytest.raises(ValueError, match="unknown precision 'fp8'; valid: fp32, bf16, fp16, auto"):
+        resolve_precision("fp8", capability="AVX2", cuda=False)
+    with pytest.raises(ValueError, match="'fp16' .* is for CUDA devices"):
         resolve_precision("fp16", capability="AVX2", cuda=False)
+    assert resolve_precision("auto", cuda=True, cuda_bf16=False) == "fp16"
 
 
 def test_channels_last_families_follow_the_capability():
     quick = get_profile("quick")  # precision "auto"
     assert use_channels_last(quick, "maskreid_mf", capability="AVX2", cuda=False)
     assert not use_channels_last(quick, "maskreid_mf", capability="AVX512", cuda=False)  # bf16 path instead
-    assert not use_channels_last(quick, "maskreid_mf", capability="AVX2", cuda=True)
+    # the quick profile runs on the CPU even where CUDA is: the CPU capability decides
+    assert use_channels_last(quick, "maskreid_mf", capability="AVX2", cuda=True)
+    on_gpu = {**quick.to_dict(), "device": "auto"}                                      # autocast on CUDA
+    assert not use_channels_last(on_gpu, "maskreid_mf", capability="AVX2", cuda=True)
 
 
 @pytest.mark.parametrize("cap, expected", [("AVX2", "channels_last"), ("AVX512", "amp"), ("AMX", "amp")])
 def test_apply_profile_format_takes_the_capability(monkeypatch, cap, expected):
     calls = []
-    monkeypatch.setattr(precision, "enable_amp", lambda m: calls.append("amp") or m)
+    monkeypatch.setattr(precision, "enable_amp", lambda m, *a: calls.append("amp") or m)
     monkeypatch.setattr(precision, "enable_channels_last", lambda m: calls.append("channels_last") or m)
     prof = get_profile("quick").to_dict()
     precision.apply_profile_format(torch.nn.Linear(2, 2), prof, "mpm_rgb", capability=cap, cuda=False)

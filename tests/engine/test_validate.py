@@ -25,7 +25,8 @@ from fixtures import MARKET, make_market_style  # noqa: E402
     ("cache_images", "yes", TypeError, "profile.cache_images expects a bool (true/false), got 'yes'"),
     ("image_size", [64], ValueError, "profile.image_size must be [H, W] with H, W > 0, got [64]"),
     ("seeds", [], ValueError, "profile.seeds must be a non-empty list, got []"),
-    ("precision", "fp16", ValueError, "profile.precision must be one of fp32, bf16, auto, got 'fp16'"),
+    ("precision", "fp8", ValueError, "profile.precision must be one of fp32, bf16, fp16, auto, got 'fp8'"),
+    ("device", "tpu", ValueError, "profile.device must be one of auto, cpu, cuda, got 'tpu'"),
     ("model_size", "huge", ValueError, "profile.model_size must be one of small, paper, got 'huge'"),
 ])
 def test_profile_fields_are_checked_against_their_types(key, value, exc, message):
