@@ -26,6 +26,7 @@ where ``<split_folder>`` is the folder the image lives in relative to ``root``
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -75,6 +76,28 @@ def require_dir(path: str | os.PathLike, layout: str) -> Path:
             f"missing folder: {p}\nexpected layout:\n{layout}\n{ROOT_HINT}"
         )
     return p
+
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+def parse_image_names(folder: Path, pattern: "re.Pattern[str]", example: str,
+                      layout: str) -> list[tuple[str, "re.Match[str]"]]:
+    """``(file name, match)`` of every image in ``folder`` (sorted), parsed with ``pattern``;
+    a name that does not parse, or a folder without images, raises :class:`DatasetLayoutError`
+    naming the file, the expected pattern (``example``) and the layout."""
+    out = []
+    for name in sorted(os.listdir(folder)):
+        if not name.lower().endswith(IMAGE_EXTS):
+            continue
+        m = pattern.match(name)
+        if m is None:
+            raise DatasetLayoutError(f"cannot parse image name {folder / name}: expected "
+                                     f"{pattern.pattern} (e.g. {example})\nexpected layout:\n{layout}")
+        out.append((name, m))
+    if not out:
+        raise DatasetLayoutError(f"no image in {folder}\nexpected layout:\n{layout}")
+    return out
 
 
 @dataclass

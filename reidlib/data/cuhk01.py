@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DatasetLayoutError, ReIDDataset, Record, make_record, require_dir
+from .base import DatasetLayoutError, ReIDDataset, Record, make_record, parse_image_names, require_dir
 
 __all__ = ["CUHK01_LAYOUT", "parse_split", "two_camera_split", "read_cuhk01"]
 
@@ -78,21 +78,12 @@ def read_cuhk01(root: str | os.PathLike, split: str = "485/486", seed: int = 0,
     root = require_dir(root, CUHK01_LAYOUT)
     campus = require_dir(root / "campus", CUHK01_LAYOUT)
     records: list[Record] = []
-    for name in sorted(os.listdir(campus)):
-        if not name.lower().endswith((".png", ".jpg", ".bmp")):
-            continue
-        m = NAME_RE.match(name)
-        if m is None:
-            raise DatasetLayoutError(f"cannot parse image name {campus / name}: expected "
-                                     f"{NAME_RE.pattern} (PPPPIII.png, e.g. 0001001.png)\n"
-                                     f"expected layout:\n{CUHK01_LAYOUT}")
+    for name, m in parse_image_names(campus, NAME_RE, "0001001.png (PPPPIII.png)", CUHK01_LAYOUT):
         img = int(m["img"])
         if not 1 <= img <= 4:
             raise DatasetLayoutError(f"{campus / name}: image number {img} not in 001..004")
         records.append(make_record(root, campus / name, int(m["pid"]), 0 if img <= 2 else 1,
                                    "all", image=img))
-    if not records:
-        raise DatasetLayoutError(f"no image in {campus}\nexpected layout:\n{CUHK01_LAYOUT}")
     train, query, gallery = two_camera_split(records, split, seed, query_cam, root, CUHK01_LAYOUT)
     meta = {"protocol": "two-camera, query = camera A" if query_cam == 0 else
             "two-camera, query = camera B", "split": split, "seed": seed,

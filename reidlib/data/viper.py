@@ -20,7 +20,7 @@ import os
 import re
 from pathlib import Path
 
-from .base import DatasetLayoutError, ReIDDataset, Record, make_record, require_dir
+from .base import DatasetLayoutError, ReIDDataset, Record, make_record, parse_image_names, require_dir
 from .cuhk01 import two_camera_split
 
 __all__ = ["VIPER_LAYOUT", "read_viper"]
@@ -35,18 +35,8 @@ PAIR_BY = ("number", "order")
 
 
 def _list(cam_dir: Path) -> list[tuple[str, int]]:
-    out = []
-    for name in sorted(os.listdir(cam_dir)):
-        if not name.lower().endswith((".bmp", ".png", ".jpg")):
-            continue
-        m = NAME_RE.match(name)
-        if m is None:
-            raise DatasetLayoutError(f"cannot parse image name {cam_dir / name}: expected "
-                                     f"{NAME_RE.pattern} (e.g. 000_45.bmp)\n"
-                                     f"expected layout:\n{VIPER_LAYOUT}")
-        out.append((name, int(m["num"])))
-    if not out:
-        raise DatasetLayoutError(f"no image in {cam_dir}\nexpected layout:\n{VIPER_LAYOUT}")
+    out = [(name, int(m["num"])) for name, m in
+           parse_image_names(cam_dir, NAME_RE, "000_45.bmp", VIPER_LAYOUT)]
     return out
 
 

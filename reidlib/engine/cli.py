@@ -75,7 +75,10 @@ def train_cmd(args: argparse.Namespace) -> int:
     cfg = resolve_config(args.experiment, args.profile, overrides, args.seed)
     validate_config(cfg)
     if args.dry_run:
+        from .paper_scale import iterations_table
+
         print(json.dumps(cfg, indent=2))
+        print(iterations_table(cfg), file=sys.stderr)  # stdout stays the config's JSON
         return 0
     D.init_from_env()
     try:

@@ -94,9 +94,13 @@ AUGMENT_DEFAULT = {"padding": 10, "flip_p": 0.5, "erase_p": 0.0}
 NO_MINER = {"name": "none", "kwargs": {}}
 
 
-def _exp(description: str, model: str, kwargs: dict, losses: list, sampler: str, recipe: str,
-         groups: str, miner: dict | None = None, data: dict | None = None, eval: dict | None = None,
-         augment: dict | None = None, paper_image_size: tuple[int, int] | None = None) -> dict[str, Any]:
+def _exp(*, description: str, model: str, losses: list, sampler: str, recipe: str, groups: str,
+         kwargs: dict | None = None, miner: dict | None = None, data: dict | None = None,
+         eval: dict | None = None, augment: dict | None = None,
+         paper_image_size: tuple[int, int] | None = None) -> dict[str, Any]:
+    """One experiment as plain data, every field by keyword (``groups`` names an entry of
+    ``GROUPS``; data / eval / augment are merged over their defaults)."""
+    kwargs = dict(kwargs or {})
     return {"description": description, "paper_image_size": list(paper_image_size) if paper_image_size else None,
             "model": {"name": model, "kwargs": kwargs}, "losses": losses,
             "sampler": {"name": sampler, "kwargs": {}}, "miner": miner or dict(NO_MINER), "recipe": recipe,
@@ -107,56 +111,67 @@ def _exp(description: str, model: str, kwargs: dict, losses: list, sampler: str,
 #: experiment name -> plain-data definition (one base entry per model family; the study's
 #: rows are overrides of these, see reidlib.study.rows.ROWS)
 EXPERIMENTS: dict[str, dict[str, Any]] = {
-    "ide": _exp("IDE baseline (ID loss, global feature); model.name picks the input kind: ide_rgb, "
-                "ide_rgbm, ide_mask_bilinear, ide_mask_pool, ide_masked_rgb, ide_mask_only",
-                "ide_rgb", {}, [{"name": "id", "weight": 1.0}], "pk", "ide", "ide",
-                data={"needs_mask": False}),
-    "mpm_ltl": _exp(f"full MPM-LTL (Table 1 row 7): mask pooling (threshold {DEFAULT_THRESHOLD}, the "
-                    "paper's best on Market), 6 parts, ID loss (eq. 3-4) + local-level triplet (eq. 2, margin 0.5) on "
-                    "mask-guided TriHard triplets (algorithm 1), three-stage recipe (sec. IV-B); "
+    "ide": _exp(
+        description="IDE baseline (ID loss, global feature); model.name picks the input kind: ide_rgb, "
+                    "ide_rgbm, ide_mask_bilinear, ide_mask_pool, ide_masked_rgb, ide_mask_only",
+        model="ide_rgb", losses=[{"name": "id", "weight": 1.0}], sampler="pk", recipe="ide", groups="ide",
+        data={"needs_mask": False}),
+    "mpm_ltl": _exp(
+        description=f"full MPM-LTL (Table 1 row 7): mask pooling (threshold {DEFAULT_THRESHOLD}, the "
+                    "paper's best on Market), 6 parts, ID loss (eq. 3-4) + local-level triplet (eq. 2, margin "
+                    "0.5) on mask-guided TriHard triplets (algorithm 1), three-stage recipe (sec. IV-B); "
                     "uneven='adaptive' equals exact stripes when k divides the map and lets the "
                     "smoke size (4x2 map) run",
-                    "mpm", {"parts": 6, "threshold": DEFAULT_THRESHOLD, "uneven": "adaptive"},
-                    [{"name": "id", "weight": 1.0, "kwargs": {"parts": "mean"}},
-                     {"name": "local_triplet", "weight": 1.0, "kwargs": {"margin": 0.5}}],
-                    "triplet", "mpm_ltl", "mpm",
-                    miner={"name": "trihard", "kwargs": {"num_far": 10, "num_mask": 5}},
-                    eval={"protocols": ["sq", "mq", "sq+rr", "mq+rr"]},
-                    paper_image_size=(384, 128)),   # MPM-LTL sec. IV-B: 24 x 8 map, 6 stripes of 4 rows
-    "mscan": _exp("MSCAN-body trained from scratch with the ID loss (MGCAM's base; input_kind rgb / "
-                  "mask / masked_rgb / rgbm, MGCAM Table 2); evaluated with Euclidean, KISSME, XQDA, RR",
-                  "mscan", {"input_kind": "rgbm"}, [{"name": "id", "weight": 1.0}], "pk", "mgcam", "mscan",
-                  eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]},
-                  paper_image_size=(160, 64)),      # MGCAM sec. 4.1
-    "mgcam": _exp("MGCAM (eq. 8): ID on the three streams (summed) + attention MSE (eq. 5, beta 0.1) + "
-                  "region triplet (eq. 6, alpha 0.01); Siamese (eq. 7, lambda 0.01) in phase 2",
-                  "mgcam", {"input_kind": "rgbm"},
-                  [{"name": "id", "weight": 1.0, "kwargs": {"parts": "sum"}},
-                   {"name": "attention_mse", "weight": 0.1},
-                   {"name": "region_triplet", "weight": 0.01, "kwargs": {"margin": 10.0}},
-                   {"name": "siamese", "weight": 0.01, "kwargs": {"margin": 10.0}}],
-                  "siamese", "mgcam", "mgcam",
-                  eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]},
-                  paper_image_size=(160, 64)),
-    "maskreid": _exp("MaskReID-MF: original + masked image, skipped fusing layer; softmax pre-training "
-                     "then the ranking loss (eq. 5, alpha 0.15, lambda 2) on 1 x P + N batches",
-                     "maskreid_mf", {},
-                     [{"name": "id", "weight": 1.0}, {"name": "ranking", "weight": 1.0,
-                                                      "kwargs": {"alpha": 0.15, "lam": 2.0}}],
-                     "maskreid", "maskreid", "maskreid",
-                     eval={"protocols": ["sq", "mq", "sq+rr", "mq+rr"]}),
-    "maskreid_softmax": _exp("MaskReID Table 1 protocol (sec. 4.2, small data sets): softmax (ID) loss only, "
-                             "one stage, PK batches (the ranking loss's 1 x P + N batches serve no purpose "
-                             "without it; DGD [33] trains on shuffled images); model.name picks the variant: "
-                             "maskreid_base (DGD), maskreid_m, maskreid_mf, maskreid_masked_only",
-                             "maskreid_mf", {}, [{"name": "id", "weight": 1.0}], "pk", "maskreid_softmax",
-                             "maskreid", eval={"protocols": ["sq", "mq"]}),
-    "semparts": _exp("SemParts, source-only supervised version: ID loss on global + head/upper/lower "
-                     "(eq. 3-4, summed) + part-classifier segmentation loss; Adam 3e-4; crop, flip, "
-                     "random erasing", "semparts", {},
-                     [{"name": "id", "weight": 1.0, "kwargs": {"parts": "sum"}},
-                      {"name": "part_seg", "weight": 1.0}], "pk", "semparts", "semparts",
-                     data={"needs_mask": False, "use_mask": False}, augment={"erase_p": 0.5}),
+        model="mpm", kwargs={"parts": 6, "threshold": DEFAULT_THRESHOLD, "uneven": "adaptive"},
+        losses=[{"name": "id", "weight": 1.0, "kwargs": {"parts": "mean"}},
+                {"name": "local_triplet", "weight": 1.0, "kwargs": {"margin": 0.5}}],
+        sampler="triplet", recipe="mpm_ltl", groups="mpm",
+        miner={"name": "trihard", "kwargs": {"num_far": 10, "num_mask": 5}},
+        eval={"protocols": ["sq", "mq", "sq+rr", "mq+rr"]},
+        paper_image_size=(384, 128)),   # MPM-LTL sec. IV-B: 24 x 8 map, 6 stripes of 4 rows
+    "mscan": _exp(
+        description="MSCAN-body trained from scratch with the ID loss (MGCAM's base; input_kind rgb / "
+                    "mask / masked_rgb / rgbm, MGCAM Table 2); evaluated with Euclidean, KISSME, XQDA, RR",
+        model="mscan", kwargs={"input_kind": "rgbm"}, losses=[{"name": "id", "weight": 1.0}],
+        # the MGCAM rows' sampler (Siamese pair batches): E1 / E9 compare MSCAN with MGCAM, and
+        # compared rows share the sampler (MGCAM sec. 4.1 trains both the same way)
+        sampler="siamese", recipe="mgcam", groups="mscan",
+        eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]},
+        paper_image_size=(160, 64)),      # MGCAM sec. 4.1
+    "mgcam": _exp(
+        description="MGCAM (eq. 8): ID on the three streams (summed) + attention MSE (eq. 5, beta 0.1) + "
+                    "region triplet (eq. 6, alpha 0.01); Siamese (eq. 7, lambda 0.01) in phase 2",
+        model="mgcam", kwargs={"input_kind": "rgbm"},
+        losses=[{"name": "id", "weight": 1.0, "kwargs": {"parts": "sum"}},
+                {"name": "attention_mse", "weight": 0.1},
+                {"name": "region_triplet", "weight": 0.01, "kwargs": {"margin": 10.0}},
+                {"name": "siamese", "weight": 0.01, "kwargs": {"margin": 10.0}}],
+        sampler="siamese", recipe="mgcam", groups="mgcam",
+        eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]},
+        paper_image_size=(160, 64)),
+    "maskreid": _exp(
+        description="MaskReID-MF: original + masked image, skipped fusing layer; softmax pre-training "
+                    "then the ranking loss (eq. 5, alpha 0.15, lambda 2) on 1 x P + N batches",
+        model="maskreid_mf",
+        losses=[{"name": "id", "weight": 1.0},
+                {"name": "ranking", "weight": 1.0, "kwargs": {"alpha": 0.15, "lam": 2.0}}],
+        sampler="maskreid", recipe="maskreid", groups="maskreid",
+        eval={"protocols": ["sq", "mq", "sq+rr", "mq+rr"]}),
+    "maskreid_softmax": _exp(
+        description="MaskReID Table 1 protocol (sec. 4.2, small data sets): softmax (ID) loss only, "
+                    "one stage, PK batches (the ranking loss's 1 x P + N batches serve no purpose "
+                    "without it; DGD [33] trains on shuffled images); model.name picks the variant: "
+                    "maskreid_base (DGD), maskreid_m, maskreid_mf, maskreid_masked_only",
+        model="maskreid_mf", losses=[{"name": "id", "weight": 1.0}], sampler="pk",
+        recipe="maskreid_softmax", groups="maskreid", eval={"protocols": ["sq", "mq"]}),
+    "semparts": _exp(
+        description="SemParts, source-only supervised version: ID loss on global + head/upper/lower "
+                    "(eq. 3-4, summed) + part-classifier segmentation loss; Adam 3e-4; crop, flip, "
+                    "random erasing",
+        model="semparts",
+        losses=[{"name": "id", "weight": 1.0, "kwargs": {"parts": "sum"}}, {"name": "part_seg", "weight": 1.0}],
+        sampler="pk", recipe="semparts", groups="semparts",
+        data={"needs_mask": False, "use_mask": False}, augment={"erase_p": 0.5}),
 }
 EXPERIMENTS["ide_rgb"] = {**copy.deepcopy(EXPERIMENTS["ide"]), "description": "alias: ide with model ide_rgb"}
 EXPERIMENTS["ide_rgbm"] = {**copy.deepcopy(EXPERIMENTS["ide"]), "description": "alias: ide with model ide_rgbm",

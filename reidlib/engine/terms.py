@@ -65,26 +65,27 @@ def _check_kwargs(term: str, kwargs: Mapping[str, Any], valid: tuple[str, ...]) 
     return dict(kwargs)
 
 
-def layout_triplets(batch: Mapping[str, Any]) -> tuple[Tensor, Tensor, Tensor] | None:
-    """Positional ``(a, p, n)`` of a ``[a..., p..., n...]`` batch (layout ``"triplet"``), else None."""
-    if batch.get("layout") != "triplet":
+def _layout_blocks(batch: Mapping[str, Any], layout: str, k: int) -> list[Tensor] | None:
+    """``k`` aligned blocks ``[b, B/k + b, ...]`` of a ``layout`` batch of ``k x b`` images, else None."""
+    if batch.get("layout") != layout:
         return None
     n = len(batch["pid"])
-    if n % 3:
-        raise ValueError(f"a triplet-layout batch must hold 3 x b images, got {n}")
-    b = torch.arange(n // 3, device=batch["pid"].device)
-    return b, b + n // 3, b + 2 * (n // 3)
+    if n % k:
+        raise ValueError(f"a {layout}-layout batch must hold {k} x b images, got {n}")
+    b = torch.arange(n // k, device=batch["pid"].device)
+    return [b + j * (n // k) for j in range(k)]
+
+
+def layout_triplets(batch: Mapping[str, Any]) -> tuple[Tensor, Tensor, Tensor] | None:
+    """Positional ``(a, p, n)`` of a ``[a..., p..., n...]`` batch (layout ``"triplet"``), else None."""
+    blocks = _layout_blocks(batch, "triplet", 3)
+    return None if blocks is None else (blocks[0], blocks[1], blocks[2])
 
 
 def layout_pairs(batch: Mapping[str, Any]) -> tuple[Tensor, Tensor] | None:
     """Positional pairs ``(i, B/2 + i)`` of a siamese-layout batch, else None (all pairs)."""
-    if batch.get("layout") != "siamese":
-        return None
-    n = len(batch["pid"])
-    if n % 2:
-        raise ValueError(f"a siamese-layout batch must hold 2 x b images, got {n}")
-    i = torch.arange(n // 2, device=batch["pid"].device)
-    return i, i + n // 2
+    blocks = _layout_blocks(batch, "siamese", 2)
+    return None if blocks is None else (blocks[0], blocks[1])
 
 
 def _select_triplets(feats: Tensor, batch: Mapping[str, Any], miner: str):

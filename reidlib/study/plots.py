@@ -66,7 +66,8 @@ def curve(tidy: pd.DataFrame, x: str, metrics: Sequence[str], title: str = "", x
     set_style()
     fig, ax = plt.subplots(figsize=(6.0, 3.0))
     for m in metrics:
-        g = tidy.groupby(x)[m].agg(["mean", "std"]).sort_index()
+        # rows not measured at some x (e.g. families evaluated at other steps) leave no gap
+        g = tidy.dropna(subset=[m]).groupby(x)[m].agg(["mean", "std"]).sort_index()
         mean, sd = 100 * g["mean"].to_numpy(), 100 * np.nan_to_num(g["std"].to_numpy())
         ax.plot(g.index, mean, marker="o", label=m)
         ax.fill_between(g.index, mean - sd, mean + sd, alpha=0.2)

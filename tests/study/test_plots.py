@@ -67,3 +67,16 @@ def test_heatmap_and_missing_metric() -> None:
     with pytest.raises(KeyError, match="available"):
         bar_rows(tidy, ["sq/rank1"])
     plt.close("all")
+
+
+def test_curve_joins_points_of_series_measured_at_different_steps() -> None:
+    """Two families evaluated at other steps (a pivot leaves NaN between): each line joins
+    all of its own points, none is broken into isolated markers."""
+    tidy = pd.DataFrame({"step": [3, 6, 9, 4, 8, 12], "a": [0.1, 0.2, 0.3] + [np.nan] * 3,
+                         "b": [np.nan] * 3 + [0.4, 0.5, 0.6]})
+    fig = curve(tidy, "step", ["a", "b"])
+    lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+    assert list(lines["a"].get_xdata()) == [3, 6, 9]
+    assert list(lines["b"].get_xdata()) == [4, 8, 12]
+    assert not np.isnan(np.asarray(lines["b"].get_ydata(), float)).any()
+    plt.close(fig)
