@@ -67,7 +67,7 @@ def _resume_command(args: argparse.Namespace) -> str:
 def train_cmd(args: argparse.Namespace) -> int:
     """Resolve and validate the whole config before building data or a model,
     then train; the run folder is printed first (new / resumed / reused) and an interrupt
-    ends with one line saying how to resume (item 9)."""
+    ends with one line saying how to resume (the command it prints)."""
     from . import distributed as D
     from .experiment import build_trainer, resolve_config, validate_config
 
