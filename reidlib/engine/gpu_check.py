@@ -66,21 +66,16 @@ def check_gpu(steps: int | None = None, batch_p: int | None = None, batch_k: int
     first = Recipe.from_dict(cfg["recipe"]).stages[0]
     t.recipe, t.epochs, t.evaluator = Recipe("check-gpu", [replace(first, epochs=1, milestones=[])]), 1, None
     data_s = [0.0]
-    get_batch, transform = t.dataset.get_batch, t.transform
 
-    def timed_get_batch(indices: Any) -> dict:
-        start = time.perf_counter()
-        out = get_batch(indices)
-        data_s[0] += time.perf_counter() - start
-        return out
+    def timed(fn: Any) -> Any:  # adds fn's wall time to the data-wait total
+        def wrapper(*args: Any) -> Any:
+            start = time.perf_counter()
+            out = fn(*args)
+            data_s[0] += time.perf_counter() - start
+            return out
+        return wrapper
 
-    def timed_transform(batch: dict, g: torch.Generator) -> dict:
-        start = time.perf_counter()
-        out = transform(batch, g)
-        data_s[0] += time.perf_counter() - start
-        return out
-
-    t.dataset.get_batch, t.transform = timed_get_batch, timed_transform  # type: ignore[method-assign]
+    t.dataset.get_batch, t.transform = timed(t.dataset.get_batch), timed(t.transform)  # type: ignore[method-assign]
     clock = _StepClock()
     t.hooks.append(clock)
     if cuda:
@@ -89,14 +84,13 @@ def check_gpu(steps: int | None = None, batch_p: int | None = None, batch_k: int
     if cuda:
         torch.cuda.synchronize()
     durations = [b - a for a, b in zip(clock.ends[:-1], clock.ends[1:])]
-    done = len(durations)
-    timed = durations[warmup:]
+    measured = durations[warmup:]
     batch = cfg["profile"]["batch_p"] * cfg["profile"]["batch_k"]
     peak = (torch.cuda.max_memory_allocated() if cuda
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    return {"device": torch.cuda.get_device_name() if cuda else "cpu", "steps": done, "warmup": warmup,
+    return {"device": torch.cuda.get_device_name() if cuda else "cpu", "steps": len(durations), "warmup": warmup,
             "batch": batch, "image_size": [384, 128], "format": plan_format(cfg["profile"], cfg["model"]["name"]).to_dict(),
-            "images_per_s": round(batch * len(timed) / max(sum(timed), 1e-9), 1),
+            "images_per_s": round(batch * len(measured) / max(sum(measured), 1e-9), 1),
             "peak_memory_gb": round(peak / 2**30, 2),
             "data_share": round(data_s[0] / max(sum(durations), 1e-9), 3)}
 

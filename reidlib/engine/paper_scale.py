@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .sampling import batch_shape
+
 #: training images and identities of the papers' data sets (see the module docstring)
 TRAIN_SETS: dict[str, tuple[int, int]] = {
     "Market": (12_936, 751), "Duke": (16_522, 702), "CUHK03": (7_365, 767), "MARS": (509_914, 625)}
@@ -30,14 +32,13 @@ TRAIN_SETS: dict[str, tuple[int, int]] = {
 
 def steps_per_epoch(sampler: Mapping[str, Any], profile: Mapping[str, Any], n_images: int, n_ids: int) -> int:
     """Estimated batches per epoch of ``cfg["sampler"]`` on a training set (module docstring)."""
-    kw = dict(sampler.get("kwargs", {}) or {})
-    b = int(kw.get("batch_p", profile["batch_p"])) * int(kw.get("batch_k", profile["batch_k"]))
+    p, k, pairs = batch_shape(sampler, profile)
     name = sampler.get("name", "pk")
     if name == "maskreid":
         return n_ids
     if name == "siamese":
-        return max(1, n_images // int(kw.get("batch_size", max(1, b // 2))))
-    return max(1, n_images // b)
+        return max(1, n_images // pairs)
+    return max(1, n_images // (p * k))
 
 
 def iterations_table(cfg: Mapping[str, Any]) -> str:

@@ -180,6 +180,15 @@ def check_miner_name(name: str) -> None:
                        f"batch miners (a triplet term's keyword): {', '.join(BATCH_MINERS)}")
 
 
+def batch_shape(sampler: Mapping[str, Any], profile: Mapping[str, Any]) -> tuple[int, int, int]:
+    """``(P, K, pairs)`` of ``cfg["sampler"]``: identities and images per identity (its
+    ``batch_p`` / ``batch_k`` keywords, else the profile's) and the Siamese pairs per batch
+    (its ``batch_size`` keyword, else ``P * K // 2``)."""
+    kw = dict(sampler.get("kwargs", {}) or {})
+    p, k = int(kw.get("batch_p", profile["batch_p"])), int(kw.get("batch_k", profile["batch_k"]))
+    return p, k, int(kw.get("batch_size", max(1, p * k // 2)))
+
+
 def build_sampler(sampler: Mapping[str, Any], miner: Mapping[str, Any], pids: Sequence[int],
                   profile: Mapping[str, Any], seed: int) -> Any:
     """The batch sampler of ``cfg["sampler"]`` (with ``layout`` set, see module docstring)."""
@@ -195,7 +204,7 @@ def build_sampler(sampler: Mapping[str, Any], miner: Mapping[str, Any], pids: Se
                          "need sampler 'triplet' and sampler 'triplet' needs one of them; set both "
                          "(e.g. sampler.name=triplet with miner.name=trihard, or sampler.name=pk with "
                          "miner.name=none)")
-    p, k = int(kw.pop("batch_p", profile["batch_p"])), int(kw.pop("batch_k", profile["batch_k"]))
+    p, k, pairs = batch_shape(sampler, profile)
     dd = dict(seed=seed, num_replicas=D.world_size(), rank=D.rank())
     pids = list(pids)
     if name == "pk":
@@ -203,7 +212,7 @@ def build_sampler(sampler: Mapping[str, Any], miner: Mapping[str, Any], pids: Se
     elif name == "maskreid":
         s = MaskReIDBatchSampler(pids, **_maskreid_kwargs(len(set(pids)), p * k, kw), **dd)
     elif name == "siamese":
-        s = SiamesePairSampler(pids, batch_size=int(kw.get("batch_size", max(1, p * k // 2))), **dd)
+        s = SiamesePairSampler(pids, batch_size=pairs, **dd)
     else:
         return StagedTripletSampler(pids, p, k, **dd)
     s.layout = name
