@@ -7,6 +7,10 @@
 - :class:`SiamesePairSampler`: balanced positive/negative pairs (MGCAM eq. 7):
   a batch ``[probes..., partners...]`` of ``2 * batch_size`` indices, pair i is
   ``(batch[i], batch[batch_size + i])``, positives at even i.
+- :class:`RandomBatchSampler`: batches of images drawn at random across the whole
+  training set (MGCAM sec. 4.1, phase 1: "for each iteration, we randomly select 128
+  samples across the whole dataset"); choice: without replacement within an epoch (a
+  shuffled pass, as Caffe's shuffling data layer does).
 - :class:`TripletBatchSampler`: triplets from a miner (e.g. mask-guided TriHard,
   MPM-LTL algorithm 1) as batches ``[a..., p..., n...]`` of ``3 * batch_size``.
 
@@ -181,6 +185,24 @@ class SiamesePairSampler(_EpochBatchSampler):
         b = self.batch_size
         return [[int(i) for i in probes[s:s + b]] + [int(i) for i in partners[s:s + b]]
                 for s in range(0, n - b + 1, b)]
+
+
+class RandomBatchSampler(_EpochBatchSampler):
+    """Shuffled batches of ``batch_size`` indices over all ``len(pids)`` images (module docstring)."""
+
+    def __init__(self, pids: Sequence[int], batch_size: int = 128, seed: int = 0,
+                 num_replicas: int = 1, rank: int = 0) -> None:
+        super().__init__(seed, num_replicas, rank)
+        self.batch_size = _positive_int("batch_size", batch_size)
+        pids = list(pids)
+        _groups(pids)  # checks pids
+        self.n = len(pids)
+        if self.n < self.batch_size:
+            raise ValueError(f"batch_size = {self.batch_size} exceeds the {self.n} training images: lower it")
+
+    def _build(self, rng):
+        perm, b = rng.permutation(self.n), self.batch_size
+        return [[int(i) for i in perm[s:s + b]] for s in range(0, self.n - b + 1, b)]
 
 
 class TripletBatchSampler(_EpochBatchSampler):

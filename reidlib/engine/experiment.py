@@ -193,6 +193,11 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     check_miner_name(mname)
     if (sname == "triplet") != (mname in BANK_MINERS):
         raise ValueError(f"sampler {sname!r} with miner {mname!r}: bank miners need sampler 'triplet' and back")
+    for st in cfg["recipe"]["stages"]:
+        own = (st.get("sampler") or {}).get("name")
+        if own is not None and own not in SAMPLERS or own == "triplet":
+            raise KeyError(f"recipe stage {st['name']!r}: unknown stage sampler {own!r}; valid: "
+                           f"{', '.join(s for s in SAMPLERS if s != 'triplet')} ('triplet' only as sampler.name)")
     if cfg["data"]["masks"] not in MASK_SOURCES_KINDS:
         raise ValueError(f"unknown data.masks {cfg['data']['masks']!r}; valid: {', '.join(MASK_SOURCES_KINDS)}")
     check_data_spec(cfg["data"])
@@ -218,7 +223,7 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
 
     from .data_spec import build_data
     from .features import FITTED_METRICS, evaluate_model
-    from .sampling import LayoutDataset, StagedTripletSampler, TripletMiningHook, build_sampler
+    from .sampling import LayoutDataset, StagedTripletSampler, TripletMiningHook, build_stage_samplers
 
     prof, data, ev = cfg["profile"], cfg["data"], cfg["eval"]
     seed, size = int(cfg["seed"]), tuple(prof["image_size"])
@@ -231,14 +236,15 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
     recipe = Recipe.from_dict(cfg["recipe"])
     terms = [_loss_term(s) for s in cfg["losses"]]
     _check_stages(recipe, terms)
-    sampler = build_sampler(cfg.get("sampler", {"name": "pk"}), cfg.get("miner"), bundle.train.pids.tolist(),
-                            prof, seed)
+    sampler = build_stage_samplers(cfg.get("sampler", {"name": "pk"}), cfg.get("miner"), cfg["recipe"]["stages"],
+                                   bundle.train.pids.tolist(), prof, seed)
     tf = build_transforms(size, train=True, **cfg.get("augment", {}))
     ev_tf = build_transforms(size, train=False)
     use_mask = bool(data.get("use_mask", True)) and data.get("masks", "true") != "none"
     hooks = []
-    if isinstance(sampler, StagedTripletSampler):
-        hooks.append(TripletMiningHook(sampler, bundle.train, cfg["miner"], ev_tf, use_mask, seed))
+    staged = [s for s in getattr(sampler, "samplers", [sampler]) if isinstance(s, StagedTripletSampler)]
+    if staged:
+        hooks.append(TripletMiningHook(staged[0], bundle.train, cfg["miner"], ev_tf, use_mask, seed))
     fitted = [m for m in [ev.get("metric", "euclidean"), *ev.get("extra_metrics", [])] if m in FITTED_METRICS]
 
     def evaluator(m: torch.nn.Module, protocols: tuple[str, ...] | None = None) -> dict:

@@ -90,7 +90,7 @@ class ProgressBar(Hook):
         if self._start is None or t.global_step <= self._start[1]:
             return None
         rate = (time.perf_counter() - self._start[0]) / (t.global_step - self._start[1])
-        total = t.epochs * t.steps_per_epoch
+        total = t.total_steps
         return max(total - t.global_step, 0) * rate
 
     def on_epoch_start(self, t: Any, epoch: int) -> None:

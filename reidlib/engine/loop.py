@@ -60,6 +60,8 @@ class Trainer:
     no files); hooks (extra hooks); checkpoint_every (steps, 0 = per epoch);
     quiet (no progress bar); max_loss (explosion threshold); max_steps_per_epoch (cap, for smoke runs);
     grad_scaler (fp16 autocast: scale the loss, ``torch.amp.GradScaler``; its state is checkpointed).
+    A batch sampler with ``stage_lengths()`` / ``set_stage(i)`` (``sampling.StageSamplers``) gives
+    each stage its own batches; a recipe's iteration stages become whole epochs of them.
     """
 
     def __init__(self, model: nn.Module, terms: Sequence[LossTerm], dataset: Any, batch_sampler: Any,
@@ -93,9 +95,32 @@ class Trainer:
         self.sums: dict[str, float] = {}
         self.history: list[dict[str, Any]] = []
         self.best: float | None = None
-        self.steps_per_epoch = min(len(batch_sampler), max_steps_per_epoch or len(batch_sampler))
-        self.epochs = recipe.epochs
+        # steps per epoch of each stage's sampler (StageSamplers: one per stage), capped; stages
+        # given in iterations become whole epochs of those steps (Recipe.in_epochs)
+        lens = (batch_sampler.stage_lengths() if hasattr(batch_sampler, "stage_lengths")
+                else [len(batch_sampler)] * len(recipe.stages))
+        self.stage_steps = [min(n, max_steps_per_epoch or n) for n in lens]
+        self.recipe_as_given = recipe
+        self.recipe = recipe.in_epochs(self.stage_steps)
+        self.epochs = self.recipe.epochs
         self.generator = torch.Generator()
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Steps in an epoch of the current stage (the stage of ``self.epoch``)."""
+        return self.stage_steps[self.recipe.locate(min(self.epoch, self.epochs - 1))[0]]
+
+    @property
+    def total_steps(self) -> int:
+        return sum(s.epochs * n for s, n in zip(self.recipe.stages, self.stage_steps))
+
+    def plan(self) -> str:
+        """The stages as trained, e.g. ``mgcam 743 epochs x 101 steps (75,000 iterations given)``."""
+        parts = []
+        for given, s, n in zip(self.recipe_as_given.stages, self.recipe.stages, self.stage_steps):
+            its = f" ({given.iterations:,} iterations given)" if given.iterations else ""
+            parts.append(f"{s.name} {s.epochs} epochs x {n} steps{its}")
+        return f"{self.epochs} epochs, {self.total_steps:,} steps: " + "; ".join(parts)
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
@@ -133,6 +158,8 @@ class Trainer:
         _, _, ein = self.recipe.locate(self.epoch)
         self.optimizer = build_optimizer(stage, self.groups, ein)
         self.stage_index = index
+        if hasattr(self.sampler, "set_stage"):
+            self.sampler.set_stage(index)
         self.ddp = self.model
         if self.world_size > 1:  # rewrap: the set of trained parameters changes per stage
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -195,7 +222,7 @@ class Trainer:
                 self._announce(f"resumed from checkpoints/last.pt at epoch {self.epoch + 1}/{self.epochs}"
                                + (f" step {self.step}" if self.step else ""))
             else:
-                self._announce(f"new ({self.epochs} epochs of {self.steps_per_epoch} steps)")
+                self._announce(f"new ({self.plan()})")
             if self.is_main:
                 self.run.write_env(self.seed, str(self.device))
         self.model.train()

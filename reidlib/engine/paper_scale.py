@@ -17,7 +17,7 @@ Steps per epoch of each sampler (:mod:`reidlib.engine.sampling`), ``B`` the batc
 ``pk`` and ``triplet`` about ``N / B`` (each identity's images cut into chunks of K; the
 estimate ignores the identities with fewer than K images, sampled with replacement),
 ``siamese`` ``N // (B/2)`` batches of ``B/2`` probe-partner pairs (every image a probe once),
-``maskreid`` one batch per identity.
+``maskreid`` one batch per identity, ``random`` ``N // B``.
 """
 from __future__ import annotations
 
@@ -38,24 +38,37 @@ def steps_per_epoch(sampler: Mapping[str, Any], profile: Mapping[str, Any], n_im
         return n_ids
     if name == "siamese":
         return max(1, n_images // pairs)
+    if name == "random":
+        return max(1, n_images // int((sampler.get("kwargs") or {}).get("batch_size", p * k)))
     return max(1, n_images // (p * k))
 
 
 def iterations_table(cfg: Mapping[str, Any]) -> str:
-    """A text table: per recipe stage, its epochs and the iterations they are on each data set."""
-    stages = cfg["recipe"]["stages"]
+    """A text table: per recipe stage, its length as given (epochs or iterations) and the
+    iterations it trains on each data set, with the stage's own sampler where it names one.
+    A stage given in iterations trains whole epochs (``Stage.in_epochs``), so its count is
+    the given one rounded to an epoch of that set."""
+    from .schedule import Stage
+
     names = list(TRAIN_SETS)
-    steps = {d: steps_per_epoch(cfg["sampler"], cfg["profile"], *TRAIN_SETS[d]) for d in names}
-    head = f"{'stage':<14}{'epochs':>7}" + "".join(f"{d:>12}" for d in names)
-    lines = [f"iterations per stage of recipe {cfg['recipe']['name']!r} with sampler "
-             f"{cfg['sampler']['name']!r} (estimates; steps per epoch: "
-             + ", ".join(f"{d} {steps[d]:,}" for d in names) + ")", head]
-    for s in stages:
-        lines.append(f"{s['name']:<14}{s['epochs']:>7}" + "".join(f"{s['epochs'] * steps[d]:>12,}" for d in names))
-    total = sum(s["epochs"] for s in stages)
-    lines.append(f"{'total':<14}{total:>7}" + "".join(f"{total * steps[d]:>12,}" for d in names))
     cap = cfg["profile"].get("max_steps_per_epoch")
+    lines = [f"iterations per stage of recipe {cfg['recipe']['name']!r} (estimates; sampler "
+             f"{cfg['sampler']['name']!r} unless a stage names its own)"]
+    lines.append(f"{'stage':<14}{'sampler':<10}{'given':>14}" + "".join(f"{d:>12}" for d in names))
+    totals = dict.fromkeys(names, 0)
+    for sd in cfg["recipe"]["stages"]:
+        st = Stage(**sd)
+        smp = st.sampler or cfg["sampler"]
+        row = f"{st.name:<14}{smp['name']:<10}{f'{st.length:,} {st.unit[:2]}':>14}"
+        for d in names:
+            steps = steps_per_epoch(smp, cfg["profile"], *TRAIN_SETS[d])
+            steps = min(steps, int(cap)) if cap else steps
+            n = st.in_epochs(steps).epochs * steps
+            totals[d] += n
+            row += f"{n:>12,}"
+        lines.append(row)
+    lines.append(f"{'total':<38}" + "".join(f"{totals[d]:>12,}" for d in names))
+    lines.append("(given: ep = epochs of the stage's sampler, it = iterations, trained as whole epochs)")
     if cap:
-        lines.append(f"(profile.max_steps_per_epoch={cap} caps every epoch at {cap} steps: at most "
-                     f"{total * int(cap):,} iterations)")
+        lines.append(f"(profile.max_steps_per_epoch={cap} caps every epoch at {cap} steps)")
     return "\n".join(lines)

@@ -5,10 +5,14 @@ Recipes (``RECIPES``; epochs are the papers', scale them with ``Recipe.scaled``)
 ``mpm_ltl``  MPM-LTL sec. IV-B: (1) 60 epochs id loss, SGD lr 0.01 base / 0.1 new
              layers + classifier, x0.1 after epoch 40; (2) 20 epochs classifier only at
              0.001; (3) 20 epochs all, 0.001 base + classifier / 0.01 new, triplet on.
-``mgcam``    MGCAM sec. 4.1: 75k iterations at 0.01 without the Siamese loss, decreased
-             every 15k; then fine-tune with Siamese at 0.001, "gradually decreased".
-             Choices: 1 epoch = 1k iterations here (75 + 15 epochs), decay factor 0.5
-             (Caffe "step", factor not given), phase 2 halves at its midpoint.
+``mgcam``    MGCAM sec. 4.1, in iterations as printed: 75k iterations at 0.01 without the
+             Siamese loss, decreased after each 15k, "for each iteration, we randomly select
+             128 samples across the whole dataset" (phase-1 sampler ``random``, batch 128);
+             then fine-tune with the Siamese loss at 0.001, "gradually decreased until the
+             loss stop dropping" (the experiment's Siamese pair sampler). Choices: decay
+             factor 0.5 (Caffe "step"; the paper gives no factor), phase 2 of 15k iterations
+             halved at its midpoint (the paper gives no length). The scaled (CPU) versions
+             keep the 75 : 15 split and train at the profile's batch size.
 ``maskreid`` MaskReID sec. IV: softmax pre-training then the ranking loss; lrs not given.
              Choice: SGD 0.01 for 30 epochs (x0.1 at 20), then 0.001 for 60 (x0.1 at 40).
 ``maskreid_softmax``  MaskReID sec. 4.2, "Results on Small-Scale Datasets" (Table 1):
@@ -57,10 +61,11 @@ RECIPES: dict[str, Recipe] = {
         Stage("all+triplet", 20, {"base": 0.001, "classifier": 0.001, "new": 0.01}),
     ]),
     "mgcam": Recipe("mgcam", [
-        Stage("mgcam", 75, {"base": 0.01, "new": 0.01, "classifier": 0.01},
-              milestones=[15, 30, 45, 60], gamma=0.5, loss_weights={"siamese": 0.0}),
-        Stage("siamese", 15, {"base": 0.001, "new": 0.001, "classifier": 0.001},
-              milestones=[8], gamma=0.5),
+        Stage("mgcam", iterations=75_000, lrs={"base": 0.01, "new": 0.01, "classifier": 0.01},
+              milestones=[15_000, 30_000, 45_000, 60_000], gamma=0.5, loss_weights={"siamese": 0.0},
+              sampler={"name": "random", "kwargs": {"batch_size": 128}}),
+        Stage("siamese", iterations=15_000, lrs={"base": 0.001, "new": 0.001, "classifier": 0.001},
+              milestones=[7_500], gamma=0.5),
     ]),
     "maskreid": Recipe("maskreid", [
         Stage("softmax", 30, {"base": 0.01, "new": 0.01, "classifier": 0.01}, milestones=[20],

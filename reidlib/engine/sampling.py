@@ -8,6 +8,8 @@
               singletons. Default: the paper's ratio 10/54 at the profile's batch size
               ``B = P*K`` (P = round(10 B / 64), N = B - P, N capped at #ids - 1)
 ``siamese``   :class:`~reidlib.data.samplers.SiamesePairSampler` with B/2 pairs per batch
+``random``    :class:`~reidlib.data.samplers.RandomBatchSampler`: B images at random over the
+              whole set (MGCAM phase 1; its ``batch_size`` keyword, else B)
 ``triplet``   :class:`StagedTripletSampler`: PK batches while every triplet term is off
               (MPM-LTL stages 1-2), then ``[a..., p..., n...]`` batches of ``B // 3`` triplets
               mined over the whole training bank (``cfg["miner"]``)
@@ -23,6 +25,10 @@ Choices: bank triplets are re-mined once at the start of every epoch whose stage
 triplet term on (the paper does not say how often; once per epoch keeps CPU runs cheap);
 an epoch of triplet batches has as many steps as a PK epoch (same images per epoch in
 every stage; the rest of the mined triplets wait for the next epoch's shuffle).
+A recipe stage may name its own sampler (``Stage.sampler``, e.g. MGCAM phase 1 ``random``):
+:func:`build_stage_samplers` then returns a :class:`StageSamplers` that the Trainer switches
+per stage (``set_stage``); the ``triplet`` sampler (it needs the mining hook) can only be the
+experiment's sampler.
 The sampler's state (triplets and the epoch they were mined for) is checkpointed, so a
 resumed run does not re-mine with the changed model and stays bit-identical.
 """
@@ -39,7 +45,7 @@ from reidlib.miners import BANK_MINERS, BATCH_MINERS
 from . import distributed as D
 from .hooks import Hook
 
-SAMPLERS = ("pk", "maskreid", "siamese", "triplet")
+SAMPLERS = ("pk", "maskreid", "siamese", "random", "triplet")
 #: valid ``miner.name``: a bank miner (sampler ``triplet``) or ``"none"`` (batch miners are a
 #: triplet term's ``miner`` keyword, ``reidlib.miners.BATCH_MINERS``)
 MINER_NAMES = BANK_MINERS + ("none",)
@@ -192,7 +198,8 @@ def batch_shape(sampler: Mapping[str, Any], profile: Mapping[str, Any]) -> tuple
 def build_sampler(sampler: Mapping[str, Any], miner: Mapping[str, Any], pids: Sequence[int],
                   profile: Mapping[str, Any], seed: int) -> Any:
     """The batch sampler of ``cfg["sampler"]`` (with ``layout`` set, see module docstring)."""
-    from reidlib.data.samplers import MaskReIDBatchSampler, RandomIdentitySampler, SiamesePairSampler
+    from reidlib.data.samplers import (MaskReIDBatchSampler, RandomBatchSampler, RandomIdentitySampler,
+                                       SiamesePairSampler)
 
     name, kw = sampler.get("name", "pk"), dict(sampler.get("kwargs", {}) or {})
     mname = (miner or {}).get("name", "none")
@@ -213,10 +220,76 @@ def build_sampler(sampler: Mapping[str, Any], miner: Mapping[str, Any], pids: Se
         s = MaskReIDBatchSampler(pids, **_maskreid_kwargs(len(set(pids)), p * k, kw), **dd)
     elif name == "siamese":
         s = SiamesePairSampler(pids, batch_size=pairs, **dd)
+    elif name == "random":
+        s = RandomBatchSampler(pids, batch_size=int(kw.get("batch_size", p * k)), **dd)
     else:
         return StagedTripletSampler(pids, p, k, **dd)
     s.layout = name
     return s
+
+
+class StageSamplers:
+    """One batch sampler per recipe stage (the experiment's where a stage names none); the
+    Trainer calls ``set_stage(i)`` on entering stage i. ``set_epoch`` reaches every sampler
+    and ``state_dict`` holds each stateful one, so resume stays exact."""
+
+    def __init__(self, samplers: Sequence[Any]):
+        if not samplers:
+            raise ValueError("StageSamplers needs one sampler per stage")
+        self.samplers, self.index = list(samplers), 0
+
+    @property
+    def current(self) -> Any:
+        return self.samplers[self.index]
+
+    @property
+    def layout(self) -> str:
+        return getattr(self.current, "layout", "pk")
+
+    def set_stage(self, index: int) -> None:
+        if not 0 <= index < len(self.samplers):
+            raise IndexError(f"stage {index} out of range: {len(self.samplers)} stage samplers")
+        self.index = int(index)
+
+    def stage_lengths(self) -> list[int]:
+        return [len(s) for s in self.samplers]
+
+    def set_epoch(self, epoch: int) -> None:
+        for s in {id(s): s for s in self.samplers}.values():
+            s.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return len(self.current)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self.current)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "samplers": {str(i): s.state_dict() for i, s in enumerate(self.samplers)
+                                                  if hasattr(s, "state_dict")}}
+
+    def load_state_dict(self, st: Mapping[str, Any]) -> None:
+        self.index = int(st["index"])
+        for i, sd in st["samplers"].items():
+            self.samplers[int(i)].load_state_dict(sd)
+
+
+def build_stage_samplers(sampler: Mapping[str, Any], miner: Mapping[str, Any], stages: Sequence[Mapping[str, Any]],
+                         pids: Sequence[int], profile: Mapping[str, Any], seed: int) -> Any:
+    """The experiment's sampler, or a :class:`StageSamplers` when a stage of ``stages``
+    (``cfg["recipe"]["stages"]``) names its own (module docstring)."""
+    base = build_sampler(sampler, miner, pids, profile, seed)
+    own = [s.get("sampler") for s in stages]
+    if not any(own):
+        return base
+    for st, smp in zip(stages, own):
+        if smp and smp.get("name") == "triplet":
+            raise ValueError(f"recipe stage {st['name']!r}: sampler 'triplet' needs the bank miner and "
+                             "can only be the experiment's sampler (sampler.name=triplet)")
+    return StageSamplers([build_sampler(smp, NO_MINER, pids, profile, seed) if smp else base for smp in own])
+
+
+NO_MINER = {"name": "none", "kwargs": {}}
 
 
 class LayoutDataset:

@@ -13,6 +13,15 @@ first group whose prefix list matches its name (``model.named_parameters()``),
 the rest to ``"base"``. Groups absent from a stage's ``lrs`` are frozen
 (``requires_grad=False``, not given to the optimizer).
 
+A stage's length is given in ``epochs`` or, where a paper counts optimiser steps, in
+``iterations`` (MGCAM sec. 4.1: "7.5 x 10^4 iterations ... decrease it after each 1.5 x 10^4
+iterations"); its ``milestones`` are in the same unit. The Trainer turns an iteration stage
+into whole epochs of the stage's sampler (:meth:`Recipe.in_epochs`: ``round(iterations /
+steps_per_epoch)``, at least 1; so a run trains within half an epoch of the paper's count).
+A stage may name its own batch sampler (``sampler``, e.g. MGCAM phase 1: "we randomly select
+128 samples across the whole dataset" for each iteration, then Siamese pairs in phase 2);
+``None`` uses the experiment's sampler.
+
 The learning rate is a pure function of the epoch (:meth:`Stage.lr_at`):
 ``lr * gamma ** (#milestones <= epoch_in_stage)`` after an optional linear warm-up,
 so resuming only needs the epoch and the optimizer state. A fresh optimizer is
@@ -20,6 +29,7 @@ built at the start of every stage (choice: the papers restart SGD per stage).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -29,13 +39,23 @@ from torch import nn
 OPTIMIZERS = ("sgd", "adam", "adamw")
 
 
+UNITS = ("epochs", "iterations")
+
+
+def _round(x: float) -> int:
+    """Round half up (Python's ``round`` rounds 148.5 to 148)."""
+    return int(math.floor(x + 0.5))
+
+
 @dataclass
 class Stage:
-    """One stage of a recipe (see module docstring); ``epochs`` > 0."""
+    """One stage of a recipe (see module docstring): exactly one of ``epochs`` and
+    ``iterations`` is > 0 and ``milestones`` count in that unit; ``sampler`` is
+    ``{"name": ..., "kwargs": {...}}`` (reidlib.engine.sampling) or None."""
 
     name: str
-    epochs: int
-    lrs: dict[str, float]
+    epochs: int = 0
+    lrs: dict[str, float] = field(default_factory=dict)
     optimizer: str = "sgd"
     momentum: float = 0.9
     weight_decay: float = 5e-4
@@ -43,16 +63,47 @@ class Stage:
     gamma: float = 0.1
     warmup_epochs: int = 0
     loss_weights: dict[str, float] = field(default_factory=dict)
+    iterations: int = 0
+    sampler: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.epochs <= 0:
-            raise ValueError(f"stage {self.name!r}: epochs must be > 0, got {self.epochs}")
+        if (self.epochs > 0) == (self.iterations > 0) or min(self.epochs, self.iterations) < 0:
+            raise ValueError(f"stage {self.name!r}: give its length as epochs > 0 or as iterations > 0 "
+                             f"(one of them), got epochs={self.epochs}, iterations={self.iterations}")
+        bad = [m for m in self.milestones if not 0 < m < self.length]
+        if bad:
+            raise ValueError(f"stage {self.name!r}: milestones must lie inside the stage (0 < m < "
+                             f"{self.length} {self.unit}), got {bad}")
+        if self.sampler is not None and not (isinstance(self.sampler, dict) and "name" in self.sampler):
+            raise ValueError(f"stage {self.name!r}: sampler must be {{'name': ..., 'kwargs': {{...}}}} or None, "
+                             f"got {self.sampler!r}")
         if not self.lrs or min(self.lrs.values()) <= 0:
             raise ValueError(f"stage {self.name!r}: lrs must map group names to positive lrs, got {self.lrs}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"stage {self.name!r}: unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
         if not 0 < self.gamma <= 1:
             raise ValueError(f"stage {self.name!r}: gamma must be in (0, 1], got {self.gamma}")
+
+    @property
+    def unit(self) -> str:
+        return "iterations" if self.iterations else "epochs"
+
+    @property
+    def length(self) -> int:
+        """The stage's length in its :attr:`unit`."""
+        return self.iterations or self.epochs
+
+    def in_epochs(self, steps_per_epoch: int) -> "Stage":
+        """This stage in whole epochs of ``steps_per_epoch`` steps (an epoch stage is returned
+        as is): ``round(iterations / steps)`` epochs (>= 1), milestones likewise (kept inside)."""
+        if not self.iterations:
+            return self
+        if steps_per_epoch <= 0:
+            raise ValueError(f"stage {self.name!r}: its sampler yields no batches, so its "
+                             f"{self.iterations} iterations cannot be counted in epochs")
+        e = max(1, _round(self.iterations / steps_per_epoch))
+        ms = sorted({min(e - 1, max(1, _round(m / steps_per_epoch))) for m in self.milestones if e > 1})
+        return replace(self, epochs=e, iterations=0, milestones=ms)
 
     def lr_factor(self, epoch_in_stage: int) -> float:
         f = self.gamma ** sum(1 for m in self.milestones if epoch_in_stage >= m)
@@ -77,7 +128,19 @@ class Recipe:
 
     @property
     def epochs(self) -> int:
+        """Total epochs (only once every stage counts epochs: see :meth:`in_epochs`)."""
+        its = [s.name for s in self.stages if s.iterations]
+        if its:
+            raise ValueError(f"recipe {self.name!r}: stages {its} count iterations; convert them with "
+                             "Recipe.in_epochs(steps per epoch of each stage) first")
         return sum(s.epochs for s in self.stages)
+
+    def in_epochs(self, steps_per_epoch: Sequence[int]) -> "Recipe":
+        """Every stage in whole epochs; ``steps_per_epoch[i]``: steps of stage i's sampler."""
+        if len(steps_per_epoch) != len(self.stages):
+            raise ValueError(f"recipe {self.name!r} has {len(self.stages)} stages, got "
+                             f"{len(steps_per_epoch)} steps-per-epoch values")
+        return Recipe(self.name, [s.in_epochs(int(n)) for s, n in zip(self.stages, steps_per_epoch)])
 
     def locate(self, epoch: int) -> tuple[int, Stage, int]:
         """Global ``epoch`` -> (stage index, stage, epoch within stage)."""
@@ -91,16 +154,26 @@ class Recipe:
         raise ValueError(f"epoch {epoch} is past the end of recipe {self.name!r} ({self.epochs} epochs)")
 
     def scaled(self, total_epochs: int) -> "Recipe":
-        """Same stages with epochs (and milestones) scaled so the total is ~``total_epochs``
-        (each stage keeps at least 1 epoch): the CPU-profile versions of the papers' schedules."""
+        """The CPU-profile version of a paper's schedule: stage lengths (and milestones) scaled
+        in proportion so the total is ~``total_epochs`` epochs (each stage keeps at least 1).
+        A recipe in iterations (MGCAM: 75k + 15k) becomes epochs in the same proportions.
+        Choice: the scaled stages' own samplers train at the profile's batch size (their
+        ``batch_size`` keyword, the paper's, is dropped), like the experiment's sampler."""
         if total_epochs <= 0:
             raise ValueError(f"total_epochs must be > 0, got {total_epochs}")
-        r = total_epochs / self.epochs
+        units = {s.unit for s in self.stages}
+        if len(units) > 1:
+            raise ValueError(f"recipe {self.name!r} mixes stages in epochs and in iterations: it cannot "
+                             "be scaled to a total of epochs; give every stage in one unit")
+        r = total_epochs / sum(s.length for s in self.stages)
         stages = []
         for s in self.stages:
-            e = max(1, round(s.epochs * r))
-            ms = sorted({min(e - 1, max(1, round(m * r))) for m in s.milestones if e > 1})
-            stages.append(replace(s, epochs=e, milestones=ms))
+            e = max(1, _round(s.length * r))
+            ms = sorted({min(e - 1, max(1, _round(m * r))) for m in s.milestones if e > 1})
+            smp = s.sampler
+            if smp is not None:
+                smp = {**smp, "kwargs": {k: v for k, v in (smp.get("kwargs") or {}).items() if k != "batch_size"}}
+            stages.append(replace(s, epochs=e, iterations=0, milestones=ms, sampler=smp))
         return Recipe(self.name, stages)
 
     def from_scratch(self) -> "Recipe":

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from reidlib.data.samplers import (MaskReIDBatchSampler, RandomIdentitySampler,
+from reidlib.data.samplers import (MaskReIDBatchSampler, RandomBatchSampler, RandomIdentitySampler,
                                    SiamesePairSampler, TripletBatchSampler)
 
 # 12 identities with 1..8 images each (ids interleaved across the index range)
@@ -58,6 +58,22 @@ def test_ddp_shares_disjoint_covering_equal_len(world):
     flat = [tuple(b) for p in parts for b in p]
     assert len(set(flat)) == len(flat)  # disjoint
     assert sorted(flat) == sorted(tuple(b) for b in glob[:len(glob) - len(glob) % world])
+
+
+def test_random_batches_cover_the_set_once_per_epoch():
+    """MGCAM sec. 4.1 phase 1: batches drawn at random across the whole set (no identity structure)."""
+    s = RandomBatchSampler(PIDS, batch_size=7, seed=2)
+    batches = list(s)
+    assert len(batches) == len(s) == len(PIDS) // 7 and all(len(b) == 7 for b in batches)
+    flat = [i for b in batches for i in b]
+    assert len(set(flat)) == len(flat) and set(flat) <= set(range(len(PIDS)))
+    assert list(RandomBatchSampler(PIDS, batch_size=7, seed=2)) == batches
+    s.set_epoch(1)
+    assert list(s) != batches
+    parts = shares(lambda r: RandomBatchSampler(PIDS, 5, seed=2, num_replicas=2, rank=r), 2)
+    assert len(parts[0]) == len(parts[1]) and not {tuple(b) for b in parts[0]} & {tuple(b) for b in parts[1]}
+    with pytest.raises(ValueError, match="exceeds the"):
+        RandomBatchSampler(PIDS, batch_size=len(PIDS) + 1)
 
 
 def test_maskreid_batch():

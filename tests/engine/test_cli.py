@@ -73,7 +73,7 @@ def test_train_says_where_its_run_is_and_logs_it(tmp_path, capsys, monkeypatch) 
     assert main(argv) == 130
     out, err = capsys.readouterr()
     run_dir = next((tmp_path / "ide").iterdir())
-    assert out.startswith(f"run {run_dir}: new (2 epochs of ")
+    assert out.startswith(f"run {run_dir}: new (2 epochs, 6 steps: id 2 epochs x 3 steps)")
     line = err.strip().splitlines()[-1]
     assert line == (f"interrupted: {run_dir} (its checkpoints/last.pt is kept); resume with: python -m reidlib "
                     f"train --experiment ide --profile smoke --set profile.epochs=2 --runs {tmp_path}")

@@ -242,3 +242,20 @@ def test_channels_last_families_of_a_profile():
     assert not use_channels_last(get_profile("smoke"), "maskreid_mf")      # smoke stays bit-exact NCHW
     assert not use_channels_last(quick.override(precision="bf16"), "maskreid_mf")
     assert quick.override(channels_last=["ide"]).channels_last == ("ide",)
+
+
+def test_mgcam_phase_one_trains_on_random_batches_then_pairs(tmp_path):
+    """Issue 14 item 3: the MGCAM recipe's phase 1 names the random sampler (MGCAM sec. 4.1), so
+    the built trainer switches from random batches to Siamese pair batches; bad stage samplers
+    are named before any data is built."""
+    from reidlib.engine.sampling import StageSamplers
+
+    cfg = resolve_config("mgcam", "smoke")
+    t = build_trainer(cfg, run=False, quiet=True)
+    assert isinstance(t.sampler, StageSamplers)
+    assert [s.layout for s in t.sampler.samplers] == ["random", "siamese"]
+    t._enter_stage(0)
+    assert t.dataset.get_batch(next(iter(t.sampler)))["layout"] == "random"
+    bad = resolve_config("mgcam", "smoke", {"recipe.mgcam.sampler.name": "nope"})
+    with pytest.raises(KeyError, match="unknown stage sampler 'nope'"):
+        validate_config(bad)

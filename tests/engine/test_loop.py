@@ -115,3 +115,57 @@ def test_unknown_group_and_term_errors():
         t.fit()
     with pytest.raises(KeyError, match="unknown loss terms"):
         make(terms=[id_term()])  # recipe weights 'center', which this run lacks
+
+
+class _Sizes:
+    """Hook: (stage, batch size) of every step."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __getattr__(self, name):
+        if name.startswith("on_"):
+            return lambda *a, **k: None
+        raise AttributeError(name)
+
+    def on_step_end(self, t, info):
+        self.seen.append((t.recipe.stages[t.stage_index].name, info["batch_size"]))
+
+
+def make_staged(run=None, hooks=()):
+    """Stage 1: 10 iterations of random batches of 6 (4 per epoch of 24 images -> round(10/4) = 3
+    epochs); stage 2: 1 epoch of the PK sampler (3 batches of 2 x 2)."""
+    from reidlib.data.samplers import RandomBatchSampler
+    from reidlib.engine.sampling import StageSamplers
+
+    torch.manual_seed(0)
+    data = TinyData()
+    pk = PKSampler(data.pids, 2, 2, seed=1)
+    sampler = StageSamplers([RandomBatchSampler(data.pids.tolist(), batch_size=6, seed=1), pk])
+    rec = Recipe("staged", [Stage("random", iterations=10, lrs={"base": 0.05, "new": 0.1, "classifier": 0.1},
+                                  milestones=[6]),
+                            Stage("pk", 1, {"base": 0.01, "new": 0.01, "classifier": 0.01})])
+    tf = build_transforms((16, 8), train=True, padding=2, flip_p=0.5, erase_p=0.5)
+    return Trainer(TinyNet(dropout=0.3), [id_term()], data, sampler, rec, groups=GROUPS, transform=tf,
+                   run=run, seed=3, hooks=hooks, quiet=True)
+
+
+def test_stage_samplers_and_iteration_stage(tmp_path):
+    """Issue 14 item 3: each stage trains on its own sampler's batches, an iteration stage for
+    whole epochs of them, and a kill across the switch resumes exactly."""
+    sizes = _Sizes()
+    t = make_staged(hooks=[sizes])
+    assert t.stage_steps == [4, 3] and [s.epochs for s in t.recipe.stages] == [3, 1]
+    assert t.recipe.stages[0].milestones == [2] and t.total_steps == 15   # round(6 / 4) = 2 (half up)
+    assert "random 3 epochs x 4 steps (10 iterations given)" in t.plan()
+    t.fit()
+    assert sizes.seen == [("random", 6)] * 12 + [("pk", 4)] * 3
+    assert t.global_step == 15
+    ref = make_staged(open_run(tmp_path / "a", "tiny", CONFIG))
+    ref_metrics = ref.fit()
+    run = open_run(tmp_path / "b", "tiny", CONFIG)
+    with pytest.raises(KeyboardInterrupt):
+        make_staged(run, hooks=[StopAt(13)]).fit()       # inside the PK stage
+    resumed = make_staged(run)
+    assert resumed.fit() == ref_metrics
+    assert torch.equal(weights(resumed.model), weights(ref.model))

@@ -11,7 +11,7 @@ from reidlib.engine.hooks import ProgressBar, TeeLog, format_seconds
 def test_run_eta_counts_every_remaining_epoch(monkeypatch):
     clock = iter([100.0, 110.0])
     monkeypatch.setattr(hooks.time, "perf_counter", lambda: next(clock))
-    t = SimpleNamespace(global_step=4, epochs=5, steps_per_epoch=4)  # resumed at step 4 of 20
+    t = SimpleNamespace(global_step=4, epochs=5, steps_per_epoch=4, total_steps=20)  # resumed at step 4 of 20
     bar = ProgressBar(quiet=True)
     bar.on_train_start(t)
     assert bar.run_eta(t) is None  # no step done in this session yet: no rate

@@ -16,7 +16,13 @@ def test_papers_schedules_as_written():
     assert m.stages[2].lrs == {"base": 0.001, "classifier": 0.001, "new": 0.01}
     s = RECIPES["semparts"].stages[0]
     assert (s.optimizer, s.lrs["base"], s.weight_decay, s.epochs) == ("adam", 3e-4, 5e-4, 80)
-    assert RECIPES["mgcam"].stages[0].loss_weights == {"siamese": 0.0}
+    g = RECIPES["mgcam"].stages
+    assert g[0].loss_weights == {"siamese": 0.0}
+    # MGCAM sec. 4.1: 7.5e4 iterations at 0.01, decreased after each 1.5e4, 128 random samples
+    # per iteration; then the Siamese fine-tune at 0.001 on the experiment's pair batches
+    assert (g[0].unit, g[0].iterations, g[0].milestones) == ("iterations", 75_000, [15_000, 30_000, 45_000, 60_000])
+    assert g[0].sampler == {"name": "random", "kwargs": {"batch_size": 128}} and g[0].lrs["base"] == 0.01
+    assert (g[1].unit, g[1].lrs["base"], g[1].sampler) == ("iterations", 0.001, None)
     assert RECIPES["maskreid"].stages[1].loss_weights == {"id": 0.0}
 
 

@@ -31,6 +31,49 @@ def test_locate_and_scaled():
     assert Recipe.from_dict(s.to_dict()) == s
 
 
+def test_iteration_stage_in_whole_epochs_by_hand():
+    """Issue 14 item 3: a stage in iterations (MGCAM sec. 4.1) trains round(iterations / steps)
+    epochs, at least 1, milestones likewise (half up: 15,000 / 101 = 148.5 -> 149)."""
+    s = Stage("p1", iterations=75_000, lrs={"base": 0.01}, milestones=[15_000, 30_000, 45_000, 60_000])
+    e = s.in_epochs(101)
+    assert (e.epochs, e.iterations, e.milestones) == (743, 0, [149, 297, 446, 594])
+    assert s.in_epochs(100).milestones == [150, 300, 450, 600]
+    assert s.in_epochs(200_000).epochs == 1 and s.in_epochs(200_000).milestones == []
+    assert Stage("e", 3, {"base": 1}).in_epochs(7) == Stage("e", 3, {"base": 1})
+    r = Recipe("r", [s, Stage("p2", iterations=15_000, lrs={"base": 1e-3})])
+    with pytest.raises(ValueError, match="count iterations"):
+        r.epochs
+    assert r.in_epochs([101, 404]).epochs == 743 + 37
+    with pytest.raises(ValueError, match="2 stages"):
+        r.in_epochs([101])
+    with pytest.raises(ValueError, match="yields no batches"):
+        s.in_epochs(0)
+
+
+def test_stage_length_and_milestones_are_checked():
+    with pytest.raises(ValueError, match="one of them"):
+        Stage("x", 5, {"base": 1}, iterations=10)
+    with pytest.raises(ValueError, match="one of them"):
+        Stage("x", lrs={"base": 1})
+    with pytest.raises(ValueError, match="inside the stage"):
+        Stage("x", 5, {"base": 1}, milestones=[5])
+    with pytest.raises(ValueError, match="sampler must be"):
+        Stage("x", 5, {"base": 1}, sampler={"kwargs": {}})
+
+
+def test_scaled_iteration_recipe_keeps_proportions_and_profile_batch():
+    r = Recipe("g", [Stage("a", iterations=75_000, lrs={"base": 1}, milestones=[15_000, 30_000, 45_000, 60_000],
+                           sampler={"name": "random", "kwargs": {"batch_size": 128}}),
+                     Stage("b", iterations=15_000, lrs={"base": 1}, milestones=[7_500])])
+    s = r.scaled(90)
+    assert [(x.epochs, x.iterations, x.milestones) for x in s.stages] == [(75, 0, [15, 30, 45, 60]), (15, 0, [8])]
+    assert s.stages[0].sampler == {"name": "random", "kwargs": {}}   # the profile's batch size
+    assert [x.epochs for x in r.scaled(5).stages] == [4, 1]
+    mixed = Recipe("m", [Stage("a", 2, {"base": 1}), Stage("b", iterations=9, lrs={"base": 1})])
+    with pytest.raises(ValueError, match="mixes"):
+        mixed.scaled(4)
+
+
 def test_groups_freeze_and_optimizer():
     net = Net()
     groups = split_param_groups(net, {"classifier": ["classifier"], "new": ["embed"]})
