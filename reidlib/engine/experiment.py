@@ -261,7 +261,7 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
                    transform=tf, evaluator=evaluator, eval_every=prof["eval_every"], run=r, seed=seed,
                    quiet=quiet, checkpoint_every=prof["checkpoint_every"], use_mask=use_mask,
                    max_steps_per_epoch=prof.get("max_steps_per_epoch"), hooks=hooks, device=plan.device,
-                   grad_scaler=plan.grad_scaler)
+                   grad_scaler=plan.grad_scaler, num_workers=int(prof.get("num_workers", 0)))
 
 
 def run_experiment(experiment: str, profile: str = "quick", overrides: Mapping[str, Any] | None = None,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -60,6 +61,7 @@ def check_gpu(steps: int | None = None, batch_p: int | None = None, batch_k: int
                  "profile.data_preset": data_preset or ("quick" if cuda else "smoke"),
                  "profile.batch_p": int(batch_p or (16 if cuda else 2)),
                  "profile.batch_k": int(batch_k or (4 if cuda else 2)),
+                 "profile.num_workers": min(8, os.cpu_count() or 1) if cuda else 0,
                  "sampler.name": "pk", "miner.name": "none"}      # PK batches: the stage-1 sampler
     cfg = resolve_config("mpm_ltl", "paper", overrides)
     t = build_trainer(cfg, run=False, quiet=True)
@@ -75,7 +77,20 @@ def check_gpu(steps: int | None = None, batch_p: int | None = None, batch_k: int
             return out
         return wrapper
 
-    t.dataset.get_batch, t.transform = timed(t.dataset.get_batch), timed(t.transform)  # type: ignore[method-assign]
+    batches = t.loader.batches
+
+    def timed_batches(index_lists: Any) -> Any:  # waiting for the next decoded batch (workers or not)
+        it = batches(index_lists)
+        while True:
+            start = time.perf_counter()
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            data_s[0] += time.perf_counter() - start
+            yield item
+
+    t.loader.batches, t.transform = timed_batches, timed(t.transform)  # type: ignore[method-assign]
     clock = _StepClock()
     t.hooks.append(clock)
     if cuda:

@@ -60,6 +60,8 @@ class Trainer:
     no files); hooks (extra hooks); checkpoint_every (steps, 0 = per epoch);
     quiet (no progress bar); max_loss (explosion threshold); max_steps_per_epoch (cap, for smoke runs);
     grad_scaler (fp16 autocast: scale the loss, ``torch.amp.GradScaler``; its state is checkpointed).
+    num_workers (> 0: batches decoded by that many DataLoader worker processes, pinned on CUDA;
+    :mod:`reidlib.engine.loader`; the run is the same as with 0).
     A batch sampler with ``stage_lengths()`` / ``set_stage(i)`` (``sampling.StageSamplers``) gives
     each stage its own batches; a recipe's iteration stages become whole epochs of them.
     """
@@ -70,7 +72,7 @@ class Trainer:
                  best_key: str = "sq/mAP", eval_every: int = 0, run: Run | None = None, seed: int = 0,
                  device: str | torch.device = "cpu", hooks: Sequence[Hook] = (), checkpoint_every: int = 0,
                  quiet: bool = False, max_loss: float = 1e4, use_mask: bool = True,
-                 max_steps_per_epoch: int | None = None, grad_scaler: bool = False):
+                 max_steps_per_epoch: int | None = None, grad_scaler: bool = False, num_workers: int = 0):
         names = [t.name for t in terms]
         if len(set(names)) != len(names):
             raise ValueError(f"loss term names must be unique, got {names}")
@@ -104,6 +106,10 @@ class Trainer:
         self.recipe = recipe.in_epochs(self.stage_steps)
         self.epochs = self.recipe.epochs
         self.generator = torch.Generator()
+        from .loader import BatchLoader
+
+        self.loader = BatchLoader(dataset, num_workers, pin_memory=self.device.type == "cuda",
+                                  layout=lambda: getattr(self.sampler, "layout", "pk"))
 
     @property
     def steps_per_epoch(self) -> int:
@@ -173,11 +179,13 @@ class Trainer:
         for h in self.hooks:
             getattr(h, event)(self, *args)
 
-    def _train_step(self, indices: Sequence[int], weights: Mapping[str, float]) -> dict[str, Any]:
+    def _train_step(self, indices: Sequence[int], weights: Mapping[str, float],
+                    batch: dict[str, Any] | None = None) -> dict[str, Any]:
         s = step_seed(self.seed, self.epoch, self.step, self.rank)
         torch.manual_seed(s)
         self.generator.manual_seed(s + 1)
-        batch = self.dataset.get_batch(indices)
+        if batch is None:
+            batch = self.dataset.get_batch(indices)
         if self.transform is not None:
             batch = self.transform(batch, self.generator)
         batch = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
@@ -203,10 +211,13 @@ class Trainer:
         return the final metrics; a finished run returns its stored metrics untouched.
         With a run, the first printed line names its folder and whether it is new, resumed
         (from which epoch) or reused, and what is printed also goes to its ``train.log``."""
-        if self.run is None or not self.is_main:
-            return self._fit()
-        with TeeLog(self.run.log_path):
-            return self._fit()
+        try:
+            if self.run is None or not self.is_main:
+                return self._fit()
+            with TeeLog(self.run.log_path):
+                return self._fit()
+        finally:
+            self.loader.close()
 
     def _announce(self, what: str) -> None:
         if self.is_main:
@@ -235,8 +246,9 @@ class Trainer:
             weights = self._weights()
             self.sampler.set_epoch(self.epoch)
             self._emit("on_epoch_start", self.epoch)
-            for indices in itertools.islice(iter(self.sampler), self.step, self.steps_per_epoch):
-                vals = self._train_step(indices, weights)
+            todo = itertools.islice(iter(self.sampler), self.step, self.steps_per_epoch)
+            for indices, batch in self.loader.batches(todo):
+                vals = self._train_step(indices, weights, batch)
                 for k, v in vals.items():
                     self.sums[k] = self.sums.get(k, 0.0) + v
                 self.step += 1

@@ -5,7 +5,8 @@
            reidlib.engine.rows x 2 seeds) in ~30 min on 2 idle CPU cores: 96x32 (MPM's 6x2
            map), 4 epochs of at most 16 steps of 32 images (~2k training images per run).
 ``cpu``    the full synthetic study with >= 3 seeds plus real CUHK01; overnight on 2 cores.
-``paper``  the papers' data, backbones (``model_size="paper"``), sizes and schedules (GPUs);
+``paper``  the papers' data, backbones (``model_size="paper"``), sizes and schedules (GPUs),
+           images decoded by 8 DataLoader workers (``num_workers``, reidlib.engine.loader);
            its 256 x 128 is replaced by an experiment's own ``paper_image_size`` (MPM-LTL
            384 x 128, MGCAM / MSCAN 160 x 64; reidlib.engine.recipes).
 
@@ -68,6 +69,7 @@ class Profile:
     device: str = "cpu"                  # "cpu", "cuda" or "auto" (CUDA when there is one)
     channels_last: tuple[str, ...] = ()  # model families (name prefixes) trained fp32 in NHWC order
     from_scratch: bool = False           # no pretrained backbone: base layers train at the new layers' lr
+    num_workers: int = 0                 # DataLoader processes decoding batches (reidlib.engine.loader)
 
     def __post_init__(self) -> None:
         if len(self.image_size) != 2 or min(self.image_size) <= 0:
@@ -127,7 +129,7 @@ PROFILES: dict[str, Profile] = {
                    channels_last=CPU_CHANNELS_LAST),
     "paper": Profile("paper", data_preset="cpu", image_size=(256, 128), model_size="paper",
                      epochs=None, seeds=(0,), batch_p=16, batch_k=4, eval_every=20,
-                     cache_images=False, precision="auto", device="auto"),
+                     cache_images=False, precision="auto", device="auto", num_workers=8),
 }
 
 
@@ -136,7 +138,7 @@ _TYPE_NAMES = {int: "an int", str: "a string", bool: "a bool (true/false)", floa
 _RANGES: dict[str, tuple[Any, str]] = {
     "epochs": (lambda v: v is None or v > 0, "> 0 or null"),
     "batch_p": (lambda v: v > 0, "> 0"), "batch_k": (lambda v: v > 0, "> 0"),
-    "eval_every": (lambda v: v >= 0, ">= 0"), "checkpoint_every": (lambda v: v >= 0, ">= 0"),
+    "eval_every": (lambda v: v >= 0, ">= 0"), "num_workers": (lambda v: v >= 0, ">= 0"), "checkpoint_every": (lambda v: v >= 0, ">= 0"),
     "max_steps_per_epoch": (lambda v: v is None or v > 0, "> 0 or null"),
     "image_size": (lambda v: len(v) == 2 and min(v) > 0, "[H, W] with H, W > 0"),
     "seeds": (lambda v: len(v) > 0, "a non-empty list"),
