@@ -112,7 +112,7 @@ class RandomHorizontalFlip:
 
     def __call__(self, batch: Batch, generator: torch.Generator | None = None) -> Batch:
         img = _check_image(batch)
-        flip = (torch.rand(img.shape[0], generator=generator) < self.p).view(-1, 1, 1, 1)
+        flip = (torch.rand(img.shape[0], generator=generator) < self.p).view(-1, 1, 1, 1).to(img.device)
         out = dict(batch)
         for k in ["image", *_paired(batch)]:
             out[k] = torch.where(flip, batch[k].flip(-1), batch[k])

@@ -14,8 +14,9 @@ What stays in the main process, and why:
   loader reads index lists from :class:`_EpochIndices`, which the Trainer refills per epoch);
 - the batch's ``layout`` (the sampler's current layout, e.g. ``"siamese"``);
 - the augmentation (``transform(batch, generator)``): it is seeded per step from ``(seed,
-  epoch, step)`` and works on the whole batch tensor, so it runs where the model runs (on the
-  device for CUDA runs) and a run is bit-identical with 0 or W workers.
+  epoch, step)`` and works on the whole batch tensor, so it runs where the model runs (CUDA
+  runs move the uint8 batch to the device first and augment there; the random parameters
+  are drawn on the CPU generator either way) and a run is bit-identical with 0 or W workers.
 
 ``num_workers=0`` is the old path: ``get_batch`` in the main process, no DataLoader.
 ``bench/loader.py`` measures images/s with 0, 1 and 2 workers and the per-core rate.

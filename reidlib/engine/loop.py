@@ -186,8 +186,11 @@ class Trainer:
         self.generator.manual_seed(s + 1)
         if batch is None:
             batch = self.dataset.get_batch(indices)
+        if self.device.type == "cuda":  # augment on the device: uint8 crosses the bus (engine.loader)
+            batch = {k: v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v
+                     for k, v in batch.items()}
         if self.transform is not None:
-            batch = self.transform(batch, self.generator)
+            batch = self.transform(batch, self.generator)   # parameters drawn on the CPU generator
         batch = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
         mask = batch.get("mask") if self.use_mask else None
         outputs = self.ddp(batch["image"], mask.float() if isinstance(mask, torch.Tensor) else None)
