@@ -286,10 +286,7 @@ def build_stage_samplers(sampler: Mapping[str, Any], miner: Mapping[str, Any], s
         if smp and smp.get("name") == "triplet":
             raise ValueError(f"recipe stage {st['name']!r}: sampler 'triplet' needs the bank miner and "
                              "can only be the experiment's sampler (sampler.name=triplet)")
-    return StageSamplers([build_sampler(smp, NO_MINER, pids, profile, seed) if smp else base for smp in own])
-
-
-NO_MINER = {"name": "none", "kwargs": {}}
+    return StageSamplers([build_sampler(smp, None, pids, profile, seed) if smp else base for smp in own])
 
 
 class LayoutDataset:
