@@ -1,14 +1,28 @@
-"""Training-step speed of each model at the small profile size: fp32 (NCHW), fp32
-channels_last (``profile.channels_last``) and bf16 autocast (``profile.precision="bf16"``), and
-the data wait.
+"""Training-step speed of each model, and where a step's time goes in the real Trainer.
 
     OMP_NUM_THREADS=2 python bench/train.py [--size 96 32] [--steps 6] [--models mpm mscan ...]
                                             [--modes fp32 fp32_cl bf16]
+                                            [--families ide mpm ...] [--variants current "batch 64" ...]
+                                            [--only-breakdown]
 
-Prints per model ``train: <model> small HxW: <n> img/s (fp32), <c> img/s (fp32_cl), <m> img/s
-(bf16), fp32_cl/fp32 x<r>, bf16/fp32 x<r>, data wait <p>%`` where data wait is the share of
-the fastest mode's step spent in ``get_batch`` + the training transform of the cached synthetic
-quick set (same run, same machine). Sizes only: other jobs on the machine change the numbers.
+1. Step breakdown (issue 16, item 6), per model family through ``build_trainer`` on the
+   quick profile (the family's study experiment, its last stage: every loss term, its own
+   sampler; the real transform and optimiser):
+   ``step: <family> (<experiment>) current: <ms>/step, <n> img/s; data <p>%, transform <p>%,
+   forward <p>%, loss <p>%, backward <p>%, optimizer <p>%, python <p>%; mining <ms>/step;
+   one evaluation <s> s = <n> steps``, where ``python`` is the Trainer's whole step minus
+   the timed parts (seeding, dict copies, hooks, bookkeeping), ``mining`` the epoch-start
+   triplet mining spread over the epoch's steps, and the evaluation (query + gallery
+   features, every protocol of the experiment) is counted in steps of training. Then one
+   line per variant (``batch 64``, ``batch 128``, ``fp32 NCHW``, ``fp32 channels_last``,
+   ``bf16``): img/s as a ratio against ``current`` (the profile as it is) measured in the
+   same run.
+2. Synthetic steps (random tensors, no data): per model ``train: <model> small HxW: <n> img/s
+   (fp32), <c> img/s (fp32_cl), <m> img/s (bf16), fp32_cl/fp32 x<r>, bf16/fp32 x<r>, data
+   wait <p>%`` where data wait is the share of the fastest mode's step spent in ``get_batch``
+   + the training transform of the cached synthetic quick set.
+
+Sizes only: other jobs on the machine change the numbers; compare ratios within one run.
 """
 from __future__ import annotations
 
@@ -79,7 +93,16 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--models", nargs="*", default=list(MODELS))
     ap.add_argument("--modes", nargs="*", default=list(MODES), choices=MODES)
+    ap.add_argument("--families", nargs="*", default=list(FAMILIES), choices=list(FAMILIES),
+                    help="model families of the step breakdown (none: skip it)")
+    ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS),
+                    help="configurations compared with the first (current)")
+    ap.add_argument("--only-breakdown", action="store_true")
     a = ap.parse_args()
+    if a.families:
+        report_breakdown(a.families, a.variants, a.steps)
+    if a.only_breakdown:
+        return
     size = tuple(a.size)
     data = data_rate(size, a.batch, 20)
     print(f"data: get_batch + transform {size[0]}x{size[1]}: {data:.0f} img/s", flush=True)
@@ -91,6 +114,94 @@ def main() -> None:
         cols = ", ".join(f"{r:.0f} img/s ({m})" for m, r in rates.items())
         ratios = ", ".join(f"{m}/fp32 x{r / rates['fp32']:.2f}" for m, r in rates.items() if m != "fp32")
         print(f"train: {name} small {size[0]}x{size[1]}: {cols}, {ratios}, data wait {wait:.1f}%", flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Where a step's time goes, per model family, through the real Trainer (issue 16, item 6)
+
+#: one study experiment per model family (reidlib.study.convergence.FAMILY_ROWS' bases)
+FAMILIES = {"ide": "ide_rgbm", "mpm": "mpm_ltl", "mscan": "mscan", "mgcam": "mgcam",
+            "maskreid": "maskreid", "semparts": "semparts"}
+PARTS = ("data", "transform", "forward", "loss", "backward", "optimizer")
+
+
+def _now() -> float:
+    return time.perf_counter()
+
+
+def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
+    """Seconds per step of each part of ``Trainer._train_step`` (replayed with timers on the
+    real model, losses, sampler, transform and optimiser of ``experiment`` at the quick
+    profile + ``overrides``), the whole step as the Trainer runs it (``step``; ``python``
+    = step - sum of parts: seeding, dict copies, hooks, loss bookkeeping), the epoch-start
+    hooks (triplet mining) per step of an epoch, one evaluation (``eval``), and img/s."""
+    import itertools
+
+    from reidlib.engine.experiment import build_trainer, resolve_config
+    from reidlib.engine.sampling import TripletMiningHook
+
+    cfg = resolve_config(experiment, "quick", {"profile.max_steps_per_epoch": None, **overrides}, 0)
+    t = build_trainer(cfg, run=False, quiet=True)
+    last = len(t.recipe.stages) - 1                 # the last stage: its sampler, losses and lrs
+    t.epoch = sum(s.epochs for s in t.recipe.stages[:last])
+    t._enter_stage(last)
+    weights = t._weights()
+    t.sampler.set_epoch(t.epoch)
+    t0 = _now()
+    for h in t.hooks:
+        if isinstance(h, TripletMiningHook):
+            h.on_epoch_start(t, t.epoch)
+    mining = _now() - t0
+    batches = list(itertools.islice(iter(t.sampler), steps + 1))
+    t._train_step(batches[0], weights)             # warm-up
+    acc = dict.fromkeys(PARTS, 0.0)
+    for idx in batches[1:]:
+        a = _now(); batch = t.dataset.get_batch(idx)
+        b = _now(); batch = t.transform(batch, t.generator)
+        c = _now()
+        mask = batch.get("mask") if t.use_mask else None
+        out = t.model(batch["image"], mask.float() if isinstance(mask, torch.Tensor) else None)
+        d = _now()
+        total = sum(weights[x.name] * x(out, batch) for x in t.terms if weights[x.name] != 0)
+        e = _now(); t.optimizer.zero_grad(set_to_none=True); total.backward()
+        f = _now(); t.optimizer.step()
+        g = _now()
+        for k, (s0, s1) in zip(PARTS, [(a, b), (b, c), (c, d), (d, e), (e, f), (f, g)]):
+            acc[k] += s1 - s0
+    t0 = _now()
+    for idx in batches[1:]:
+        t._train_step(idx, weights)
+    step = (_now() - t0) / steps
+    out = {k: v / steps for k, v in acc.items()}
+    out["python"] = max(0.0, step - sum(out.values()))
+    out["step"], out["mining"] = step, mining / max(1, t.steps_per_epoch)
+    t0 = _now()
+    t.evaluator(t.model)
+    out["eval"], out["img/s"] = _now() - t0, len(batches[1]) / step
+    out["steps/epoch"] = t.steps_per_epoch
+    t.loader.close()
+    return out
+
+
+#: configurations compared with the current one (the quick profile as it is), by name
+VARIANTS = {"current": {}, "batch 64": {"profile.batch_p": 16}, "batch 128": {"profile.batch_p": 32},
+            "fp32 NCHW": {"profile.channels_last": [], "profile.precision": "fp32"},
+            "fp32 channels_last": {"profile.channels_last": list(FAMILIES), "profile.precision": "fp32"},
+            "bf16": {"profile.precision": "bf16"}}
+
+
+def report_breakdown(families: list[str], variants: list[str], steps: int) -> None:
+    for fam in families:
+        res = {v: breakdown(FAMILIES[fam], VARIANTS[v], steps) for v in variants}
+        cur = res[variants[0]]
+        shares = ", ".join(f"{k} {100 * cur[k] / cur['step']:.0f}%" for k in (*PARTS, "python"))
+        print(f"step: {fam} ({FAMILIES[fam]}) {variants[0]}: {1000 * cur['step']:.0f} ms/step, "
+              f"{cur['img/s']:.0f} img/s; {shares}; mining {1000 * cur['mining']:.0f} ms/step; "
+              f"one evaluation {cur['eval']:.2f} s = {cur['eval'] / cur['step']:.0f} steps", flush=True)
+        for v in variants[1:]:
+            r = res[v]
+            print(f"  {v}: {r['img/s']:.0f} img/s, x{r['img/s'] / cur['img/s']:.2f} img/s of {variants[0]}; "
+                  f"{r['steps/epoch']} steps/epoch", flush=True)
 
 
 if __name__ == "__main__":

@@ -89,7 +89,7 @@ def test_study_outside_a_checkout_fails(tmp_path, monkeypatch, capsys):
 def test_study_summary_of_an_unknown_profile_fails(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
     assert main(["study", "--summary-only", "--profile", "nosuch"]) == 2
-    assert "error: unknown profile 'nosuch'; valid: smoke, quick, cpu, paper" in capsys.readouterr().err
+    assert "error: unknown profile 'nosuch'; valid: smoke, quick, full, paper" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
 
 

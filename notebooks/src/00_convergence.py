@@ -18,7 +18,7 @@ from reidlib.study.notebook import Notebook
 nb = Notebook(globals(), "00_convergence")
 
 # %% tags=["parameters"]
-profile = "smoke"   # smoke | quick | cpu | paper
+profile = "smoke"   # smoke | quick | full | paper
 seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"   # synth, or market1501 ...
 data_root = None    # folder of a real data set (None = $REIDLIB_DATA/<name>)

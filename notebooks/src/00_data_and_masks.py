@@ -13,7 +13,7 @@ from reidlib.study.notebook import Notebook
 nb = Notebook(globals(), "00_data_and_masks")
 
 # %% tags=["parameters"]
-profile = "smoke"   # smoke | quick | cpu | paper: picks the SynthReID preset
+profile = "smoke"   # smoke | quick | full | paper: picks the SynthReID preset
 seeds = None        # unused here (kept for a uniform interface)
 dataset = "synth"   # only synth has true masks and part maps
 data_root = None    # unused for synth

@@ -12,7 +12,7 @@
 # domain style; the histogram baseline (`reidlib.study.baselines`) on the full and the
 # masked image; the IDE CNN (engine experiment `ide`) with RGB, masked RGB and RGB-M
 # input over the profile's seeds (quick: RGB and masked RGB on the market style only); chance level of the Market-1501 protocol. The issue
-# asks for the `cpu` preset (`profile="cpu"`); the stored smoke run is tiny and noisy.
+# asks for the larger `cpu` SynthReID preset (`-p overrides '{"profile.data_preset": "cpu"}'`); the stored smoke run is tiny and noisy.
 
 # %%
 from reidlib.study.notebook import Notebook
@@ -20,12 +20,12 @@ from reidlib.study.notebook import Notebook
 nb = Notebook(globals(), "00_synthreid")
 
 # %% tags=["parameters"]
-profile = "smoke"   # smoke | quick | cpu | paper: the SynthReID preset and the CNN's scale
+profile = "smoke"   # smoke | quick | full | paper: the SynthReID preset and the CNN's scale
 seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
 domains = ["market", "duke"]             # SynthReID domain styles (samples, chance, histogram)
 cnn_domains = None  # domain styles the CNN trains on; None: both (quick: market; E10 trains on duke)
 kinds = None        # CNN input kinds: rgb, masked_rgb, rgbm; None: all three (quick: rgb and
-                    # masked_rgb, to fit the 30-minute study; E1 compares RGB-M with RGB)
+                    # masked_rgb, to fit the default study; E1 compares RGB-M with RGB)
 overrides = {}      # engine overrides for every CNN row, e.g. {"profile.epochs": 4}
 
 # %%

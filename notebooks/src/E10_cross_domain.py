@@ -12,8 +12,7 @@
 # **What runs here.** `reidlib.domain.run_cross_domain` for four methods, direct transfer
 # (the floor), ECN, ECN + parts and the supervised target model (the ceiling; the
 # target's labels are read only by this row), in both directions between SynthReID's
-# `market` and `duke` domain styles (the quick profile: market -> duke only, to fit its
-# 30 minutes), over the profile's seeds. Camera-invariance uses
+# `market` and `duke` domain styles, over the profile's seeds. Camera-invariance uses
 # the per-camera colour-statistics stand-in for CamStyle images. For the real data set
 # `directions=["market1501->dukemtmcreid", "dukemtmcreid->market1501"]`,
 # `profile="paper"` and `data_root` the folder holding both data sets.
@@ -24,10 +23,9 @@ from reidlib.study.notebook import Notebook
 nb = Notebook(globals(), "E10_cross_domain")
 
 # %% tags=["parameters"]
-profile = "smoke"   # smoke | quick | cpu | paper
+profile = "smoke"   # smoke | quick | full | paper
 seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
 directions = None   # source->target: market, duke (SynthReID) or market1501, dukemtmcreid; None: both
-                    # directions (quick: market->duke only, to fit the 30-minute study)
 methods = ["direct", "ecn", "ecn_parts", "supervised"]   # reidlib.domain.METHODS
 data_root = None    # parent folder of the real data sets (None = $REIDLIB_DATA)
 overrides = {}      # dotted overrides of every run, e.g. {"profile.epochs": 4, "adaptation.lam": 0.3}
@@ -46,7 +44,7 @@ from reidlib.study.verdict import headline
 
 params = nb.params(CrossDomainParams)
 directions = for_profile(params.directions, params.profile, ["market->duke", "duke->market"],
-                         ["market->duke", "duke->market"], quick=["market->duke"])
+                         ["market->duke", "duke->market"])
 roots = domain_roots(directions, params.data_root)
 tidy = run_cross_domain_grid(directions, params.methods, params.profile, params.seeds, roots=roots,
                              overrides=params.overrides)

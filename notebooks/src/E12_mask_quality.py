@@ -11,8 +11,8 @@
 # A method is worth its masks while it stays above its RGB baseline.
 #
 # **What runs here.** The smoke profile runs MPM-LTL with true masks, IoU 0.7, the
-# extracted masks and RGB; the quick profile runs both methods at IoU 0.9 and 0.5 (its
-# 30-minute budget), every other profile at IoU 0.9, 0.7 and 0.5. Degraded and
+# extracted masks and RGB; the quick profile runs both methods at IoU 0.9 and 0.5 (the
+# default study's budget), every other profile at IoU 0.9, 0.7 and 0.5. Degraded and
 # extracted masks replace the true ones everywhere a model sees a mask (for MGCAM
 # also the attention target, eq. 5). An extracted-mask row
 # whose segmenter is not available is skipped with a note. Default data: SynthReID.
@@ -23,7 +23,7 @@ from reidlib.study.notebook import Notebook
 nb = Notebook(globals(), "E12_mask_quality")
 
 # %% tags=["parameters"]
-profile = "smoke"               # smoke | quick | cpu | paper
+profile = "smoke"               # smoke | quick | full | paper
 seeds = None                    # None = the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"               # synth, or market1501 / dukemtmcreid / cuhk03 ...
 data_root = None                # folder of a real data set (None = $REIDLIB_DATA/<name>)

@@ -19,7 +19,7 @@ from reidlib.study.notebook import Notebook
 nb = Notebook(globals(), "E5_triplet_selection")
 
 # %% tags=["parameters"]
-profile = "smoke"   # smoke | quick | cpu | paper
+profile = "smoke"   # smoke | quick | full | paper
 seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"   # synth, or market1501 / dukemtmcreid / cuhk03 ...
 data_root = None    # folder of a real data set (None = $REIDLIB_DATA/<name>)

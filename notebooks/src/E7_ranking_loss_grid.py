@@ -18,7 +18,7 @@ from reidlib.study.notebook import Notebook
 nb = Notebook(globals(), "E7_ranking_loss_grid")
 
 # %% tags=["parameters"]
-profile = "smoke"   # smoke | quick | cpu | paper
+profile = "smoke"   # smoke | quick | full | paper
 seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"   # synth, or market1501 ...
 data_root = None    # folder of a real data set (None = $REIDLIB_DATA/<name>)
@@ -27,7 +27,7 @@ masks = None                # None: a segmenter's, as the papers (synth: extract
 segmenter = "reidlib_fcn"   # mask extractor of reidlib.masks.SEGMENTERS
 alphas = [0.1, 0.15]            # ranking-loss margins alpha (the paper: 0.1, 0.15)
 lambdas = None                  # negative-pair weights lambda (must include 0); None: smoke and
-                                # quick [0, 2] (the 30-minute study), others [0, 1, 2, 5, 10]
+                                # quick [0, 2] (the default study), others [0, 1, 2, 5, 10]
 
 # %%
 from reidlib.study import paper_numbers as paper

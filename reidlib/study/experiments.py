@@ -40,7 +40,7 @@ def run_rows(rows: Mapping[str, Row], profile: str, seeds: Sequence[int] | None 
     """
     from reidlib.engine.experiment import resolve_config, run_experiment
     from reidlib.engine.profiles import get_profile
-    from reidlib.engine.runs import config_hash
+    from reidlib.engine.runs import run_id
 
     seeds = list(seeds) if seeds is not None else list(get_profile(profile).seeds)
     lines = []
@@ -52,7 +52,7 @@ def run_rows(rows: Mapping[str, Row], profile: str, seeds: Sequence[int] | None 
             metrics = run_experiment(experiment, profile, ov, seed=seed, runs_root=paths.runs_dir(), quiet=quiet)
             cfg = resolve_config(experiment, profile, ov, seed)
             lines.append({"row": label, **columns, "seed": seed, "experiment": experiment,
-                          "run_dir": f"{experiment}/{config_hash(cfg)}",
+                          "run_dir": f"{experiment}/{run_id(cfg)}",
                           "seconds": round(time.perf_counter() - start, 1), **flatten_metrics(metrics)})
     return pd.DataFrame(lines)
 

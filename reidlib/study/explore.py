@@ -40,11 +40,11 @@ def ensure_run(experiment: str = "mpm_ltl", profile: str = "smoke", seed: int = 
                runs_root: str | Path | None = None) -> str:
     """Train (or reuse) ``experiment`` at ``profile`` and return its ``"<experiment>/<id>"``."""
     from reidlib.engine.experiment import resolve_config, run_experiment
-    from reidlib.engine.runs import config_hash
+    from reidlib.engine.runs import run_id
 
     root = Path(runs_root) if runs_root is not None else paths.runs_dir()
     run_experiment(experiment, profile, seed=seed, runs_root=root, quiet=True)
-    return f"{experiment}/{config_hash(resolve_config(experiment, profile, None, seed))}"
+    return f"{experiment}/{run_id(resolve_config(experiment, profile, None, seed))}"
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Optional
 class DataParams:
     """Parameters every experiment notebook has.
 
-    ``profile``    smoke | quick | cpu | paper (see ``reidlib.engine.profiles``)
+    ``profile``    smoke | quick | full | paper (see ``reidlib.engine.profiles``)
     ``seeds``      ``None`` = the profile's seeds, or a list such as ``[0, 1, 2]``
     ``dataset``    ``"synth"`` (SynthReID) or a real data set name (``market1501``,
                    ``dukemtmcreid``, ``cuhk03``, ``mars``, ``cuhk01``, ``viper``)

@@ -43,7 +43,7 @@ QUERY_PATTERNS: tuple[str, ...] = PROTOCOLS
 def for_profile(values: Sequence[Any] | None, profile: str, smoke: Sequence[Any],
                 default: Sequence[Any], quick: Sequence[Any] | None = None) -> list[Any]:
     """``values`` if given, else ``smoke`` at the smoke profile, ``quick`` (if given) at the
-    quick profile (the 30-minute study samples the sweep more coarsely) and ``default`` otherwise."""
+    quick profile (the default study samples the sweep more coarsely; ``full`` takes every point) and ``default`` otherwise."""
     if values is not None:
         values = list(values)
         if not values:

@@ -17,9 +17,10 @@ claim
                     when the difference rounds to 0.00 points (``equal`` also when
                     every seed's difference is exactly zero).
 
-With 2 seeds (the ``quick`` profile) only a very consistent difference reaches
-t = 12.7: most comparisons are "within noise" there, which is the honest reading of
-two seeds. An explicit ``z`` (e.g. 2.0, a screen) replaces the t critical value.
+With 2 seeds only a very consistent difference reaches t = 12.7 (3 seeds, the ``quick``
+profile: 4.3; 5 seeds, ``full``: 2.78): most comparisons at few seeds are "within noise",
+which is the honest reading; the minimum detectable difference says how large a difference
+that still allows. An explicit ``z`` (e.g. 2.0, a screen) replaces the t critical value.
 """
 from __future__ import annotations
 

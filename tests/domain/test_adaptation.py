@@ -88,22 +88,37 @@ FAST_OVERRIDES = {"profile.image_size": [32, 16], "profile.epochs": 2, "profile.
 
 def test_run_cross_domain_has_a_run_folder_reuse_and_resume(domains, tmp_path):
     from reidlib.domain import resolve_cross_domain
-    from reidlib.engine.runs import config_hash, read_csv
+    from reidlib.engine.runs import read_csv, run_id
 
     src, tgt = domains
     m = run_cross_domain(src, tgt, "ecn", profile="smoke", overrides=FAST_OVERRIDES, runs_root=tmp_path)
     assert set(m) == {"rank1", "rank5", "rank10", "mAP"}
     assert 0 <= m["rank1"] <= m["rank5"] <= m["rank10"] <= 100
     cfg = resolve_cross_domain(src, tgt, "ecn", "smoke", FAST_OVERRIDES)
-    run = tmp_path / "cross_domain" / config_hash(cfg)
+    run = tmp_path / "cross_domain" / run_id(cfg)
     assert (run / "config.json").is_file() and (run / "checkpoints" / "last.pt").is_file()
     assert cfg["adaptation"]["knn"] == 2 and cfg["profile"]["image_size"] == [32, 16]
+    # the smoke profile trains from scratch: SemParts' Adam 3e-4 (a fine-tuning rate) becomes 3e-3
+    assert cfg["profile"]["from_scratch"] is True
+    assert float(read_csv(run / "epochs.csv")[0]["lr/base"]) == pytest.approx(3e-3)
     stamp = (run / "metrics.json").stat().st_mtime_ns
     assert run_cross_domain(src, tgt, "ecn", profile="smoke", overrides=FAST_OVERRIDES, runs_root=tmp_path) == m
     assert (run / "metrics.json").stat().st_mtime_ns == stamp          # reused, not retrained
     (run / "metrics.json").unlink()                                     # as if interrupted after the last epoch
     again = run_cross_domain(src, tgt, "ecn", profile="smoke", overrides=FAST_OVERRIDES, runs_root=tmp_path)
     assert set(again) == set(m) and len(read_csv(run / "epochs.csv")) == 2   # resumed: no epoch twice
+
+
+def test_run_cross_domain_learning_curve(domains, tmp_path):
+    """profile.eval_every evaluates on the target during training (the E10 learning curves)."""
+    from reidlib.domain import resolve_cross_domain
+    from reidlib.engine.runs import read_csv, run_id
+
+    src, tgt = domains
+    ov = {**FAST_OVERRIDES, "profile.eval_every": 1}
+    run_cross_domain(src, tgt, "direct", profile="smoke", overrides=ov, runs_root=tmp_path)
+    rows = read_csv(tmp_path / "cross_domain" / run_id(resolve_cross_domain(src, tgt, "direct", "smoke", ov)) / "epochs.csv")
+    assert [r["epoch"] for r in rows] == ["1", "2"] and all(r["sq/mAP"] not in ("", None) for r in rows)
 
 
 def test_run_cross_domain_errors(domains):

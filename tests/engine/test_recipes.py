@@ -37,9 +37,13 @@ def test_recipe_overrides_and_unknowns():
 
 
 def test_profiles_and_experiment_registry():
-    assert list(PROFILES) == ["smoke", "quick", "cpu", "paper"]
-    assert len(get_profile("cpu").seeds) >= 3 and get_profile("paper").model_size == "paper"
-    with pytest.raises(KeyError, match="valid: smoke, quick, cpu, paper"):
+    assert list(PROFILES) == ["smoke", "quick", "full", "paper"]
+    quick, full = get_profile("quick"), get_profile("full")
+    assert len(quick.seeds) >= 3 and len(full.seeds) >= 5 and get_profile("paper").model_size == "paper"
+    # full = the default study's runs over more seeds (and every sweep point): same training
+    assert full.override(seeds=quick.seeds).to_dict() == {**quick.to_dict(), "name": "full"}
+    assert quick.data_preset == "study" and quick.eval_every == 0
+    with pytest.raises(KeyError, match="valid: smoke, quick, full, paper"):
         get_profile("fast")
     with pytest.raises(KeyError, match="valid: batch_k"):
         get_profile("smoke").override(epoch=3)

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from reidlib.engine.runs import config_hash, load_run, open_run, read_csv, read_json, write_csv, write_json
+from reidlib.engine.runs import (config_hash, load_run, open_run, read_csv, read_json, run_id, write_csv,
+                                 write_json)
 
 
 def test_hash_is_order_independent_and_sensitive():
@@ -35,6 +36,26 @@ def test_open_run_states_and_conflicts(tmp_path):
         open_run(tmp_path, "../x", cfg)
     with pytest.raises(FileNotFoundError, match="not a run folder"):
         load_run(tmp_path)
+
+
+def test_profiles_share_runs_that_train_the_same(tmp_path):
+    """The quick and full profiles differ in name and seed list only: one folder per run."""
+    from reidlib.engine.experiment import resolve_config
+
+    quick = resolve_config("ide", "quick", None, 1)
+    full = resolve_config("ide", "full", None, 1)
+    assert quick["profile"]["name"] != full["profile"]["name"] and quick["profile"]["seeds"] != full["profile"]["seeds"]
+    assert run_id(quick) == run_id(full) and config_hash(quick) != config_hash(full)
+    r = open_run(tmp_path, "ide", quick)
+    r.write_metrics({"sq": {"mAP": 1.0}})
+    shared = open_run(tmp_path, "ide", full)
+    assert shared.dir == r.dir and shared.state == "finished"
+    assert read_json(r.dir / "config.json")["profile"]["name"] == "quick"   # as created, not rewritten
+    # anything that changes training is another run: seed, epochs, precision, data
+    for other in (resolve_config("ide", "full", None, 2), resolve_config("ide", "full", {"profile.epochs": 3}, 1),
+                  resolve_config("ide", "full", {"profile.precision": "bf16"}, 1),
+                  resolve_config("ide", "full", {"profile.data_preset": "quick"}, 1)):
+        assert open_run(tmp_path, "ide", other, create=False).dir != r.dir
 
 
 def test_csv_union_columns_and_env(tmp_path):

@@ -101,6 +101,18 @@ def test_from_scratch_lifts_base_lr_to_the_new_layers() -> None:
     assert [s.lrs["new"] for s in r.stages if "new" in s.lrs] == [0.1, 0.01]
 
 
+def test_from_scratch_raises_adam_fine_tuning_rates_tenfold() -> None:
+    from reidlib.engine.recipes import get_recipe
+
+    paper = get_recipe("semparts")
+    assert paper.stages[0].lrs == {"base": 3e-4, "new": 3e-4, "classifier": 3e-4}   # SemParts sec. IV-A
+    r = paper.from_scratch()
+    assert r.stages[0].lrs == pytest.approx({"base": 3e-3, "new": 3e-3, "classifier": 3e-3})
+    assert r.stages[0].milestones == paper.stages[0].milestones and r.stages[0].optimizer == "adam"
+    # SGD stages keep their rates (only base is lifted to new)
+    assert get_recipe("ide").from_scratch().stages[0].lrs == {"base": 0.1, "new": 0.1, "classifier": 0.1}
+
+
 def test_profile_from_scratch_applies_unless_pretrained(tmp_path, monkeypatch) -> None:
     import torch
 

@@ -1,7 +1,7 @@
 """SynthReID: synthetic pedestrian crops with true masks and body parts.
 
 Market-1501 layout and naming, two domain styles (``market``, ``duke``), size presets
-(``smoke``, ``quick``, ``cpu``), deterministic and cached. Entry points::
+(``smoke``, ``study``, ``quick``, ``cpu``), deterministic and cached. Entry points::
 
     generate(out_dir, preset="smoke", domain="market", seed=0, **overrides) -> Path
     ensure_synth(preset, domain, seed, cache_dir=None, **overrides) -> Path

@@ -145,6 +145,10 @@ PRESETS: dict[str, dict[str, Any]] = {
                   multiquery_per_cam=2, num_junk=4, num_distractors=4),
     "quick": dict(num_train_ids=100, num_test_ids=100, images_per_cam=(2, 5), cams_per_id=(2, 4),
                   multiquery_per_cam=3, num_junk=40, num_distractors=60),
+    # the default study's data (profiles quick / full): half the quick preset's training
+    # identities (cheaper epochs, from-scratch runs plateau sooner), as many test identities (100)
+    "study": dict(num_train_ids=50, num_test_ids=100, images_per_cam=(2, 5), cams_per_id=(2, 4),
+                  multiquery_per_cam=3, num_junk=40, num_distractors=60),
     "cpu": dict(num_train_ids=300, num_test_ids=300, images_per_cam=(3, 6), cams_per_id=(2, 5),
                 multiquery_per_cam=3, num_junk=150, num_distractors=250),
 }
