@@ -90,7 +90,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, nargs=2, default=(96, 32))
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--models", nargs="*", default=list(MODELS))
     ap.add_argument("--modes", nargs="*", default=list(MODES), choices=MODES)
     ap.add_argument("--families", nargs="*", default=list(FAMILIES), choices=list(FAMILIES),
@@ -152,7 +152,12 @@ def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
         if isinstance(h, TripletMiningHook):
             h.on_epoch_start(t, t.epoch)
     mining = _now() - t0
-    batches = list(itertools.islice(iter(t.sampler), steps + 1))
+    batches: list = []
+    epoch = t.epoch
+    while len(batches) < steps + 1:                 # whole epochs of the stage's sampler
+        batches += list(itertools.islice(iter(t.sampler), steps + 1 - len(batches)))
+        epoch += 1
+        t.sampler.set_epoch(epoch)
     t._train_step(batches[0], weights)             # warm-up
     acc = dict.fromkeys(PARTS, 0.0)
     for idx in batches[1:]:
