@@ -1,8 +1,8 @@
 """Compute profiles: one data object per scale, not if-branches in the code.
 
 ``smoke``  CI: seconds per experiment (tiny synthetic set, 32x16... 64x32, 1-2 epochs).
-``quick``  the default ``make study``: every experiment, 3 seeds, runs trained to convergence
-           on 2 CPU cores: SynthReID preset ``study`` (50 training identities, the quick
+``quick``  the default ``make study``: every experiment, 3 seeds, 64-epoch runs on 2 CPU
+           cores (~7 h on AVX2; not all families converge there, README "Convergence"): SynthReID preset ``study`` (50 training identities, the quick
            preset's 100 test identities) at 96x32 (MPM's 6x2 map), ``epochs`` epochs of at
            most 14 steps of 32 images (one pass over the training images; it caps only the
            samplers whose epoch is longer: MaskReID's one batch per identity and the Siamese
@@ -126,8 +126,9 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 
 #: the epochs of the quick / full profiles. Learning curves of every model family on the
 #: ``study`` preset (README "Convergence", issue 16): at 32 epochs every family still gains
-#: 7-16 SQ mAP points when trained twice as long; at 64 the curves are flat over their last
-#: quarter (the 128-epoch doubling is the check 00_convergence repeats in every study)
+#: 7-16 SQ mAP points when trained twice as long; at 64 MSCAN (and MaskReID by its flat curve)
+#: pass the doubling check, IDE / MPM-LTL / MGCAM / SemParts still gain 2.6-7.7 points
+#: (00_convergence repeats the check in every study and its summary says so)
 QUICK_EPOCHS = 64
 
 PROFILES: dict[str, Profile] = {
