@@ -31,6 +31,8 @@ import time
 
 import torch
 
+from reidlib.study.convergence import FAMILY_ROWS
+
 MODELS = ("ide_rgb", "mpm", "mscan", "mgcam", "maskreid_mf", "semparts")
 
 
@@ -119,14 +121,9 @@ def main() -> None:
 # --------------------------------------------------------------------------------------------
 # Where a step's time goes, per model family, through the real Trainer (issue 16, item 6)
 
-#: one study experiment per model family (reidlib.study.convergence.FAMILY_ROWS' bases)
-FAMILIES = {"ide": "ide_rgbm", "mpm": "mpm_ltl", "mscan": "mscan", "mgcam": "mgcam",
-            "maskreid": "maskreid", "semparts": "semparts"}
+#: family -> the engine experiment of its row in the convergence check (FAMILY_ROWS, "ide (IDE, RGB-M)" -> "ide")
+FAMILIES = {label.split()[0]: row[0] for label, row in FAMILY_ROWS.items()}
 PARTS = ("data", "transform", "forward", "loss", "backward", "optimizer")
-
-
-def _now() -> float:
-    return time.perf_counter()
 
 
 def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
@@ -147,11 +144,11 @@ def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
     t._enter_stage(last)
     weights = t._weights()
     t.sampler.set_epoch(t.epoch)
-    t0 = _now()
+    t0 = time.perf_counter()
     for h in t.hooks:
         if isinstance(h, TripletMiningHook):
             h.on_epoch_start(t, t.epoch)
-    mining = _now() - t0
+    mining = time.perf_counter() - t0
     batches: list = []
     epoch = t.epoch
     while len(batches) < steps + 1:                 # whole epochs of the stage's sampler
@@ -161,28 +158,28 @@ def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
     t._train_step(batches[0], weights)             # warm-up
     acc = dict.fromkeys(PARTS, 0.0)
     for idx in batches[1:]:
-        a = _now(); batch = t.dataset.get_batch(idx)
-        b = _now(); batch = t.transform(batch, t.generator)
-        c = _now()
+        a = time.perf_counter(); batch = t.dataset.get_batch(idx)
+        b = time.perf_counter(); batch = t.transform(batch, t.generator)
+        c = time.perf_counter()
         mask = batch.get("mask") if t.use_mask else None
         out = t.model(batch["image"], mask.float() if isinstance(mask, torch.Tensor) else None)
-        d = _now()
+        d = time.perf_counter()
         total = sum(weights[x.name] * x(out, batch) for x in t.terms if weights[x.name] != 0)
-        e = _now(); t.optimizer.zero_grad(set_to_none=True); total.backward()
-        f = _now(); t.optimizer.step()
-        g = _now()
+        e = time.perf_counter(); t.optimizer.zero_grad(set_to_none=True); total.backward()
+        f = time.perf_counter(); t.optimizer.step()
+        g = time.perf_counter()
         for k, (s0, s1) in zip(PARTS, [(a, b), (b, c), (c, d), (d, e), (e, f), (f, g)]):
             acc[k] += s1 - s0
-    t0 = _now()
+    t0 = time.perf_counter()
     for idx in batches[1:]:
         t._train_step(idx, weights)
-    step = (_now() - t0) / steps
+    step = (time.perf_counter() - t0) / steps
     out = {k: v / steps for k, v in acc.items()}
     out["python"] = max(0.0, step - sum(out.values()))
     out["step"], out["mining"] = step, mining / max(1, t.steps_per_epoch)
-    t0 = _now()
+    t0 = time.perf_counter()
     t.evaluator(t.model)
-    out["eval"], out["img/s"] = _now() - t0, len(batches[1]) / step
+    out["eval"], out["img/s"] = time.perf_counter() - t0, len(batches[1]) / step
     out["steps/epoch"] = t.steps_per_epoch
     t.loader.close()
     return out

@@ -40,7 +40,7 @@ from reidlib.data.base import ReIDDataset, relabel
 from reidlib.engine.hooks import Hook
 from reidlib.engine.loop import LossTerm, Trainer
 from reidlib.engine.precision import FormatPlan, apply_format, plan_format
-from reidlib.engine.recipes import get_recipe
+from reidlib.engine.recipes import training_recipe
 from reidlib.engine.runs import Run
 
 from .camstyle import FolderCamStyle, StatsCamStyle
@@ -154,11 +154,7 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
     plan = (plan_format(profile_format, "semparts") if profile_format is not None
             else FormatPlan("cpu", "fp32", None, False, False, False))
     apply_format(model, plan)
-    rec = get_recipe(recipe)
-    if from_scratch and not (model_kwargs or {}).get("pretrained"):
-        rec = rec.from_scratch()
-    if epochs is not None:
-        rec = rec.scaled(int(epochs))
+    rec = training_recipe(recipe, epochs, from_scratch, bool((model_kwargs or {}).get("pretrained")))
     n_ep = rec.epochs
     sampler = RandomIdentitySampler(src.pids.tolist(), batch_p, batch_k, seed=seed)
     groups = {"classifier": ["model.classifiers", "classifiers"], "new": ["model.part_classifier", "part_classifier"]}

@@ -37,7 +37,7 @@ from .machine import forced_precision
 from .precision import apply_format, plan_format
 from .pretrained import require_pretrained
 from .profiles import check_profile, get_profile
-from .recipes import get_experiment, get_recipe
+from .recipes import get_experiment, training_recipe
 from .runs import open_run
 from .schedule import Recipe
 from .terms import build_term
@@ -121,12 +121,9 @@ def resolve_config(experiment: str, profile: str = "quick", overrides: Mapping[s
     for k in prof_keys:
         apply_override(cfg, k, overrides[k])
     check_profile(cfg["profile"])  # names the key before anything uses a bad value
-    recipe = get_recipe(cfg["recipe"])
-    if cfg["profile"]["epochs"] is not None:
-        recipe = recipe.scaled(int(cfg["profile"]["epochs"]))
     pretrained = overrides.get("model.kwargs.pretrained", cfg["model"].get("kwargs", {}).get("pretrained"))
-    if cfg["profile"].get("from_scratch") and not pretrained:
-        recipe = recipe.from_scratch()
+    recipe = training_recipe(cfg["recipe"], cfg["profile"]["epochs"], bool(cfg["profile"].get("from_scratch")),
+                             bool(pretrained))
     cfg["recipe"] = recipe.to_dict()
     for k, v in overrides.items():
         if k not in prof_keys:

@@ -184,6 +184,16 @@ EXPERIMENTS["ide_rgbm"] = {**copy.deepcopy(EXPERIMENTS["ide"]), "description": "
 EXPERIMENTS["ide_rgbm"]["data"]["needs_mask"] = True
 
 
+def training_recipe(name: str, epochs: int | None, from_scratch: bool, pretrained: bool = False) -> Recipe:
+    """The recipe a run trains: ``name`` scaled to ``epochs`` (None: the paper's), with the
+    from-scratch rates (:meth:`Recipe.from_scratch`) when ``from_scratch`` and no pretrained
+    weights are given. The engine's experiments and the cross-domain trainer both use it."""
+    recipe = get_recipe(name)
+    if epochs is not None:
+        recipe = recipe.scaled(int(epochs))
+    return recipe.from_scratch() if from_scratch and not pretrained else recipe
+
+
 def get_recipe(name: str, **overrides: Any) -> Recipe:
     """A copy of the named recipe; ``overrides`` replace Stage fields in every stage
     (e.g. ``optimizer="adam"``) or, as ``stages={i: {field: value}}``, in one stage."""
