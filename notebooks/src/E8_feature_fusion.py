@@ -6,10 +6,8 @@
 # (VIPeR, PRID, 3DPeS, iLIDS, CUHK03; not CUHK01, where M 84.26 > MF 84.05), rank-1.
 #
 # **What runs here.** The rows of `reidlib.study.rows.ROWS["E8"]` (base, M, MF) with
-# the profile's seeds on SynthReID (`market` domain), and on the real CUHK01 when
-# `cuhk01_root` is given (the `full` profile's setting: `-p cuhk01_root /path/to/cuhk01`).
-# CUHK01 has no masks: they are extracted by `segmenter` (reidlib's shipped FCN by
-# default); its split is `cuhk01_split` identities, query camera A, gallery camera B.
+# the profile's seeds on SynthReID (`market` domain), masks extracted by `segmenter`.
+# The paper's CUHK01 column (real pixels) is E13 (`E13_real_pixels.ipynb`).
 
 # %%
 from reidlib.study.notebook import Notebook
@@ -22,49 +20,35 @@ seeds = None            # None = the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"       # synth, or a real data set for the first column
 data_root = None        # folder of that real data set (None = $REIDLIB_DATA/<name>)
 overrides = {}          # engine overrides for every row, e.g. {"profile.epochs": 4}
-masks = "extracted"     # extracted by `segmenter` (as the papers) | true (ground truth) | none
-cuhk01_root = None      # folder of CUHK01 (<root>/campus/*.png); None skips the CUHK01 column
-cuhk01_split = "485/486"    # train/test identities ("871/100": DGD's split)
-cuhk01_masks = "extracted"  # CUHK01 has no masks: extract them with `segmenter`
+masks = None            # None: a segmenter's, as the papers (synth: extracted) | true (ground truth) | none
 segmenter = "reidlib_fcn"   # mask extractor of reidlib.masks.SEGMENTERS
 
 # %%
-import pandas as pd
-
 from reidlib.study import paper_numbers as paper
 from reidlib.study.claims import verdicts_over_metrics, widen
-from reidlib.study.experiments import consecutive_claims, paper_table, rows_for
+from reidlib.study.experiments import consecutive_claims, paper_table
 from reidlib.study.figures import save_figure
-from reidlib.study.notebook_params import FusionParams
+from reidlib.study.notebook_params import ExperimentParams
 from reidlib.study.plots import bar_rows
 from reidlib.study.verdict import headline
 
-params = nb.params(FusionParams)
+params = nb.params(ExperimentParams)
 first = "SynthReID" if params.dataset == "synth" else params.dataset
 rows = nb.rows("E8")
 tidy = nb.run(rows).assign(data=first)
 
 # %%
-cuhk01 = {"data.kwargs": {"split": params.cuhk01_split}, "data.masks": params.cuhk01_masks,
-          "data.segmenter": params.segmenter, "eval.protocols": ["sq"], **params.overrides}
-if params.cuhk01_root is None:
-    print("cuhk01_root is None: the CUHK01 column is skipped (pass -p cuhk01_root <folder>)")
-else:
-    cuhk_rows = rows_for("E8", "cuhk01", params.cuhk01_root, cuhk01)
-    tidy = pd.concat([tidy, nb.run(cuhk_rows).assign(data="CUHK01")],
-                     ignore_index=True)
 datasets = list(dict.fromkeys(tidy["data"]))
 
 # %% [markdown]
 # ## Table 1, here and in the paper
 #
 # Each cell: ours, mean ± std over seeds (the paper's number, where it has this data
-# set), single-query rank-1 in % (mAP for SynthReID too).
+# set), single-query rank-1 and mAP in %.
 
 # %%
 wide = widen(tidy, "data")
 columns = {f"{first} R1": f"{first}:sq/rank1", f"{first} mAP": f"{first}:sq/mAP"}
-columns.update({"CUHK01": "CUHK01:sq/rank1"} if "CUHK01" in datasets else {})
 table = paper_table(wide, paper.E8_FUSION, columns, order=list(rows))
 print(table.to_string(index=False))
 

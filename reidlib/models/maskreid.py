@@ -38,7 +38,10 @@ multiple layer feature fusion scheme is also effective"):
   alone (no original image), no fusion (the caption's literal reading).
 
 Any combination is available through ``inputs`` ("rgb" | "masked" | "both") and
-``fusion``.
+``fusion``. ``backbone="efficientnet_lite0"`` replaces DGD's stems and Inception trunk by an
+ImageNet EfficientNet-Lite0 cut the same way (per-input first three conv layers, shared rest,
+low / mid / high levels at /4, /8, /16: :class:`reidlib.models.lite0_trunks.Lite0Levels`), for
+the real-pixel arm; ``pretrained`` is then its checkpoint file.
 
 Choices: the masked image is ``x * mask`` on the *normalised* input, so the removed
 background equals the data set's mean colour (0 after normalisation); the fusing layer
@@ -54,8 +57,10 @@ import torch
 from torch import nn
 
 from .inception import ConvStem, InceptionTrunk
+from .lite0_trunks import LITE0, Lite0Levels
 
 INPUTS = ("rgb", "masked", "both")
+BACKBONES = ("inception", LITE0)   # DGD's (the paper's) | ImageNet EfficientNet-Lite0
 SIZES = {"paper": {"stem": 32, "width": 1.0}, "small": {"stem": 16, "width": 0.25}}
 PAPER_INPUT_SIZE = (144, 56)
 
@@ -76,20 +81,29 @@ class MaskReID(nn.Module):
 
     def __init__(self, num_classes: int, inputs: str = "both", fusion: bool = True,
                  stem_channels: int = 32, width: float = 1.0, feat_dim: int = 256,
-                 dropout: float = 0.5) -> None:
+                 dropout: float = 0.5, backbone: str = "inception", pretrained: str | None = None,
+                 pretrained_sha256: str | None = None) -> None:
         super().__init__()
         if inputs not in INPUTS:
             raise ValueError(f"unknown inputs {inputs!r}; valid: {list(INPUTS)}")
+        if backbone not in BACKBONES:
+            raise KeyError(f"unknown MaskReID backbone {backbone!r}; valid: {list(BACKBONES)}")
+        if pretrained is not None and backbone != LITE0:
+            raise ValueError("MaskReID's DGD trunk trains from scratch (MaskReID sec. 4); pretrained= needs "
+                             f"backbone={LITE0!r}")
         if num_classes < 1 or feat_dim < 1 or stem_channels < 1:
             raise ValueError(f"num_classes, feat_dim and stem_channels must be >= 1, got "
                              f"{num_classes}, {feat_dim}, {stem_channels}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.inputs, self.fusion = inputs, bool(fusion)
-        self.stem_rgb = ConvStem(3, stem_channels) if inputs in ("rgb", "both") else None
-        self.stem_masked = ConvStem(3, stem_channels) if inputs in ("masked", "both") else None
-        n_stems = 2 if inputs == "both" else 1
-        self.trunk = InceptionTrunk(n_stems * stem_channels, width)
+        self.stem_rgb = self.stem_masked = None
+        if backbone == LITE0:
+            self.trunk: nn.Module = Lite0Levels(inputs, 1, pretrained, pretrained_sha256)
+        else:
+            self.stem_rgb = ConvStem(3, stem_channels) if inputs in ("rgb", "both") else None
+            self.stem_masked = ConvStem(3, stem_channels) if inputs in ("masked", "both") else None
+            self.trunk = InceptionTrunk((2 if inputs == "both" else 1) * stem_channels, width)
         lc = self.trunk.level_channels
         fused_in = lc["low"] + lc["mid"] + lc["high"] if self.fusion else lc["high"]
         self.fuse = nn.Sequential(nn.Linear(fused_in, feat_dim, bias=False),
@@ -101,18 +115,20 @@ class MaskReID(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> dict:
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"x must be [B,3,H,W] normalised RGB, got {tuple(x.shape)}")
-        streams = []
-        if self.stem_rgb is not None:
-            streams.append(self.stem_rgb(x))
-        if self.stem_masked is not None:
+        if self.inputs != "rgb":
             if mask is None:
                 raise ValueError(f"MaskReID with inputs={self.inputs!r} needs mask [B,1,H,W]; "
                                  "pass mask= or use inputs='rgb'")
             if mask.shape != (x.shape[0], 1, *x.shape[2:]):
                 raise ValueError(f"mask must be [B,1,H,W] = {(x.shape[0], 1, *x.shape[2:])}, "
                                  f"got {tuple(mask.shape)}")
-            streams.append(self.stem_masked(x * mask))
-        levels = self.trunk(torch.cat(streams, dim=1))
+        if isinstance(self.trunk, Lite0Levels):
+            levels = self.trunk(x, mask)
+        else:
+            streams = [self.stem_rgb(x)] if self.stem_rgb is not None else []
+            if self.stem_masked is not None:
+                streams.append(self.stem_masked(x * mask))
+            levels = self.trunk(torch.cat(streams, dim=1))
         pooled = {k: v.mean(dim=(2, 3)) for k, v in levels.items()}
         if self.fusion:
             z = torch.cat([pooled["low"], pooled["mid"], pooled["high"]], dim=1)

@@ -42,6 +42,7 @@ from torch import nn
 from .backbones import backbone_for_size
 from .ide import check_num_classes
 from .inputs import InputTrunk, MaskChannelStem
+from .lite0_trunks import LITE0, Lite0Trunk
 from .mask_pooling import DEFAULT_THRESHOLD
 from .weights import load_backbone_weights
 
@@ -123,7 +124,10 @@ class MPM(nn.Module):
         parts: 1, 3, 6 (default), 12, 18 or a ``(rows, cols)`` grid. dim: part feature size (256).
         threshold: mask pooling threshold (default :data:`DEFAULT_THRESHOLD` = 0.4, the
             paper's best on Market, Fig. 7).
-        backbone, last_stride, pretrained, pretrained_sha256: as :class:`IDE`.
+        backbone, last_stride, pretrained, pretrained_sha256: as :class:`IDE`; ``backbone=
+            "efficientnet_lite0"`` puts the input kind on an EfficientNet-Lite0
+            (:class:`reidlib.models.lite0_trunks.Lite0Trunk`: ``rgb`` / ``mask_pool`` /
+            ``masked_rgb``; ``pretrained`` is then its ImageNet checkpoint; the real-pixel arm).
         bn_relu, uneven: see :class:`PartHead`.
     """
 
@@ -134,12 +138,15 @@ class MPM(nn.Module):
                  pretrained_sha256: str | None = None) -> None:
         super().__init__()
         check_num_classes(num_classes)
-        self.trunk = InputTrunk(input_kind, backbone_for_size(size, backbone), last_stride, threshold)
+        self.load_report = None
+        if backbone == LITE0:
+            self.trunk = Lite0Trunk(input_kind, last_stride, threshold, pretrained, pretrained_sha256)
+        else:
+            self.trunk = InputTrunk(input_kind, backbone_for_size(size, backbone), last_stride, threshold)
+            if pretrained is not None:
+                self.load_report = load_backbone_weights(self.trunk.backbone, pretrained, pretrained_sha256)
         self.head = PartHead(self.trunk.out_channels, num_classes, parts, dim, bn_relu, uneven)
         self.feature_dim = self.head.num_parts * dim
-        self.load_report = None
-        if pretrained is not None:
-            self.load_report = load_backbone_weights(self.trunk.backbone, pretrained, pretrained_sha256)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> dict:
         fmap = self.trunk(x, mask)

@@ -94,20 +94,6 @@ class MaskQualityParams(DataParams):
 
 
 @dataclass
-class FusionParams(ExperimentParams):
-    """E8: MaskReID base / M / MF (Table 1) on SynthReID, plus real CUHK01 when given.
-
-    ``cuhk01_root``   folder of CUHK01 (``<root>/campus/*.png``); ``None`` skips the column
-    ``cuhk01_split``  identities train/test (``"485/486"``, the common protocol; DGD's is ``"871/100"``)
-    ``cuhk01_masks``  CUHK01 has no masks: ``"extracted"`` runs ``segmenter`` on every image
-    """
-
-    cuhk01_root: Optional[str] = None
-    cuhk01_split: str = "485/486"
-    cuhk01_masks: str = "extracted"
-
-
-@dataclass
 class MaskQualitySweepParams(MaskQualityParams):
     """E12 mask quality: ``None`` picks the profile's default (see the notebook).
 
@@ -167,3 +153,25 @@ class ExploreParams:
     k: int = 10
     rerank: bool = False
     threshold: float = 0.4
+
+
+@dataclass
+class RealPixelParams:
+    """E13, CUHK01 (real pixels; :mod:`reidlib.study.real_pixels`).
+
+    ``profile``      smoke (16 identities, seconds) | quick | full | paper: the arm's settings
+                     per profile are ``reidlib.study.real_pixels.ARM``
+    ``seeds``        ``None`` = the profile's seeds
+    ``cuhk01_root``  folder of CUHK01 (``<root>/campus/*.png``); ``None``: ``../shared/data/cuhk01``
+                     or ``$REIDLIB_DATA/cuhk01``; when neither exists the arm is skipped with a note
+    ``cuhk01_split`` train/test identities (``None``: the profile's, ``"485/486"``; DGD's is ``"871/100"``)
+    ``segmenter``    mask extractor (CUHK01 ships no masks; MaskReID used an FCN)
+    ``overrides``    engine overrides of every row, e.g. ``{"profile.epochs": 4}``
+    """
+
+    profile: str = "smoke"
+    seeds: Optional[list[int]] = None
+    cuhk01_root: Optional[str] = None
+    cuhk01_split: Optional[str] = None
+    segmenter: str = "reidlib_fcn"
+    overrides: dict = field(default_factory=dict)

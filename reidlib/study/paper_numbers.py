@@ -59,6 +59,15 @@ E8_FUSION = _rows(["VIPeR", "PRID", "3DPeS", "iLIDS", "CUHK01", "CUHK03"], {
     "MF (both + fusion)": [45.57, 70.00, 68.60, 70.43, 84.05, 92.25],
 })
 
+#: E13 (real pixels): MaskReID Table 1's CUHK01 rank-1, and MPM-LTL Table 1's Market-1501 rows
+#: (1), (4), (7) (the paper has no CUHK01 numbers: shown for the ordering only)
+E13_REAL_PIXELS = {
+    "MaskReID base": {"CUHK01 R1": 66.6}, "MaskReID M": {"CUHK01 R1": 84.26},
+    "MaskReID MF": {"CUHK01 R1": 84.05},
+    **{f"MPM-LTL {row}": {"Market SQ R1": E2_MPM_ABLATION[row]["SQ R1"]}
+       for row in ("(1) baseline RGB", "(4) + mask pooling", "(7) + TriHard (full MPM-LTL)")},
+}
+
 #: MGCAM Table 3 (MARS, RGB-M): distance metrics, (R1, mAP) per metric
 E9_DISTANCES = _rows(["Euclidean R1", "Euclidean mAP", "KISSME R1", "KISSME mAP", "XQDA R1", "XQDA mAP",
                       "RR R1", "RR mAP"], {

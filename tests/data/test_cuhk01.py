@@ -59,3 +59,19 @@ def test_real_cuhk01(cuhk01_root):
         assert {r["camid"] for r in allr} == {0, 1}
         assert ds.num_train_pids == n_tr and len({r["pid"] for r in ds.query}) == n_te
         assert len(ds.train) == 4 * n_tr and len(ds.query) == len(ds.gallery) == 2 * n_te
+
+
+def test_cuhk01_ids_subset(tmp_path):
+    make_cuhk01(tmp_path, num_ids=10)
+    full = read_cuhk01(tmp_path, split="6/4")
+    ds = read_cuhk01(tmp_path, split="3/3", ids=6)
+    pids = sorted({r["pid"] for r in full.train + full.query})
+    assert {r["pid"] for r in ds.train + ds.query + ds.gallery} == set(pids[:6])
+    assert len({r["pid"] for r in ds.train}) == 3 and len(ds.query) == len(ds.gallery) == 3 * 2
+    assert ds.meta["ids"] == 6
+    with pytest.raises(ValueError, match="ids=20 but"):
+        read_cuhk01(tmp_path, split="10/10", ids=20)
+    with pytest.raises(ValueError, match="needs 10 ids.*data has 6"):
+        read_cuhk01(tmp_path, split="5/5", ids=6)
+    with pytest.raises(ValueError, match="ids must be an int"):
+        read_cuhk01(tmp_path, split="1/1", ids=1)

@@ -259,3 +259,43 @@ def test_mgcam_phase_one_trains_on_random_batches_then_pairs(tmp_path):
     bad = resolve_config("mgcam", "smoke", {"recipe.mgcam.sampler.name": "nope"})
     with pytest.raises(KeyError, match="unknown stage sampler 'nope'"):
         validate_config(bad)
+
+
+def test_extracted_masks_are_kept_on_disk_per_image(tmp_path, monkeypatch):
+    """A second process (here: a cleared memory cache) reads the segmenter's masks back from
+    cache/masks instead of extracting again; an edited image is extracted anew."""
+    import os
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from reidlib.engine import data_spec
+
+    monkeypatch.setenv("REIDLIB_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    records, images = [], []
+    for i in range(3):
+        arr = rng.integers(0, 256, (32, 16, 3), dtype=np.uint8)
+        Image.fromarray(arr).save(tmp_path / f"{i:04d}.png")
+        records.append({"path": str(tmp_path / f"{i:04d}.png")})
+        images.append(torch.from_numpy(arr).permute(2, 0, 1))
+    images = torch.stack(images)
+    data = {"segmenter": "reidlib_fcn", "mask_recipe": "mpm_ltl"}
+    monkeypatch.setattr(data_spec, "_MASK_CACHE", {})
+    first = data_spec._extract(images, records, data)
+    folder = data_spec.mask_cache_dir("reidlib_fcn", "mpm_ltl", (32, 16))
+    assert len(list(folder.glob("*.png"))) == 3 and first.shape == (3, 1, 32, 16)
+    calls = []
+
+    def counting(name, recipe):
+        calls.append(name)
+        return lambda ims: [np.zeros(im.shape[:2]) for im in ims]
+
+    monkeypatch.setattr(data_spec, "_MASK_CACHE", {})
+    monkeypatch.setattr(data_spec, "_extractor", counting)
+    assert torch.equal(data_spec._extract(images, records, data), first) and calls == []
+    os.utime(records[1]["path"], ns=(1, 1))   # an edited image: its mask is extracted again
+    monkeypatch.setattr(data_spec, "_MASK_CACHE", {})
+    again = data_spec._extract(images, records, data)
+    assert calls == ["reidlib_fcn"] and torch.equal(again[[0, 2]], first[[0, 2]]) and again[1].sum() == 0
