@@ -90,10 +90,10 @@ def read_cuhk01(root: str | os.PathLike, split: str = "485/486", seed: int = 0,
         records.append(make_record(root, campus / name, int(m["pid"]), 0 if img <= 2 else 1,
                                    "all", image=img))
     if ids is not None:
-        kept = sorted({r["pid"] for r in records})[:ids]
+        kept = set(sorted({r["pid"] for r in records})[:ids])
         if len(kept) < ids:
             raise ValueError(f"ids={ids} but {campus} has {len(kept)} identities")
-        records = [r for r in records if r["pid"] in set(kept)]
+        records = [r for r in records if r["pid"] in kept]
     train, query, gallery = two_camera_split(records, split, seed, query_cam, root, CUHK01_LAYOUT)
     meta = {"protocol": "two-camera, query = camera A" if query_cam == 0 else
             "two-camera, query = camera B", "split": split, "seed": seed,

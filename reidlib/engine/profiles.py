@@ -131,21 +131,20 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 #: (00_convergence repeats the check in every study and its summary says so)
 QUICK_EPOCHS = 64
 
+QUICK = Profile("quick", data_preset="study", image_size=(96, 32), epochs=QUICK_EPOCHS, seeds=(0, 1, 2),
+                batch_p=8, batch_k=4, max_steps_per_epoch=14, precision="auto", from_scratch=True,
+                channels_last=CPU_CHANNELS_LAST)
+
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", data_preset="smoke", image_size=(64, 32), epochs=2, seeds=(0,),
                      batch_p=4, batch_k=4, max_steps_per_epoch=4, from_scratch=True),
-    "quick": Profile("quick", data_preset="study", image_size=(96, 32), epochs=QUICK_EPOCHS, seeds=(0, 1, 2),
-                     batch_p=8, batch_k=4, max_steps_per_epoch=14, precision="auto", from_scratch=True,
-                     channels_last=CPU_CHANNELS_LAST),
+    "quick": QUICK,
+    # the default study's runs over 5 seeds (and, in the notebooks, every sweep point): the same training
+    "full": replace(QUICK, name="full", seeds=(0, 1, 2, 3, 4)),
     "paper": Profile("paper", data_preset="cpu", image_size=(256, 128), model_size="paper",
                      epochs=None, seeds=(0,), batch_p=16, batch_k=4, eval_every=20,
                      cache_images=False, precision="auto", device="auto", num_workers=8),
 }
-
-
-#: the default study's runs over 5 seeds (and, in the notebooks, every sweep point): the same training
-PROFILES = {**{k: v for k, v in PROFILES.items() if k != "paper"},
-            "full": replace(PROFILES["quick"], name="full", seeds=(0, 1, 2, 3, 4)), "paper": PROFILES["paper"]}
 
 
 _TYPE_NAMES = {int: "an int", str: "a string", bool: "a bool (true/false)", float: "a number", dict: "an object"}

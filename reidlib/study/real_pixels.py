@@ -52,9 +52,9 @@ MARKET = "paper: Market SQ R1"
 #: the arm's overrides per profile (every row); a profile not listed uses "full"'s
 ARM: dict[str, dict[str, Any]] = {
     "smoke": {"profile.image_size": [64, 32], "profile.epochs": 1, "profile.max_steps_per_epoch": 2,
-              "data.kwargs.ids": 16, "split": "8/8"},
+              "data.kwargs": {"split": "8/8", "ids": 16}},
     "full": {"profile.image_size": [128, 64], "profile.epochs": 48, "profile.max_steps_per_epoch": None,
-             "split": "485/486"},
+             "data.kwargs": {"split": "485/486"}},
 }
 
 
@@ -92,14 +92,10 @@ def arm_rows(rows: Mapping[str, Row], profile: str, root: str | Path, split: str
     (:data:`ARM`), masks extracted by ``segmenter``, single-query evaluation; ``split`` replaces
     the profile's; ``overrides`` win over everything."""
     arm = dict(ARM.get(profile, ARM["full"]))
-    arm_split = arm.pop("split")
-    kwargs = {"split": split or arm_split}
-    if "data.kwargs.ids" in arm and split is None:
-        kwargs["ids"] = arm.pop("data.kwargs.ids")
-    arm.pop("data.kwargs.ids", None)
-    extra = {"data.dataset": "cuhk01", "data.root": str(root), "data.kwargs": kwargs,
-             "data.masks": "extracted", "data.segmenter": segmenter, "eval.protocols": ["sq"],
-             **arm, **dict(overrides or {})}
+    if split is not None:   # a given split is the whole data set's (no smoke subset)
+        arm["data.kwargs"] = {"split": split}
+    extra = {"data.dataset": "cuhk01", "data.root": str(root), "data.masks": "extracted",
+             "data.segmenter": segmenter, "eval.protocols": ["sq"], **arm, **dict(overrides or {})}
     return with_overrides(rows, extra)
 
 
