@@ -8,7 +8,8 @@
 # **What runs here.** One representative row of each model family
 # (`reidlib.study.convergence.FAMILY_ROWS`: IDE, full MPM-LTL, MSCAN, MGCAM, MaskReID-MF,
 # SemParts) and the ECN cross-domain trainer (market -> duke), each trained for the
-# profile's epochs T and, everything else equal, for 2T, with the profile's seeds. A row is
+# profile's epochs T (its own where the profile's `recipe_epochs` name its recipe) and,
+# everything else equal, for 2T, with the profile's seeds. A row is
 # **converged** when doubling the training gains less than 2 SQ mAP points or less than 3%.
 # The 2T runs are evaluated along the way for the learning curves.
 
@@ -31,25 +32,27 @@ ecn = True          # check the ECN cross-domain trainer (market -> duke) too
 # %%
 import pandas as pd
 
-from reidlib.engine.profiles import get_profile
-from reidlib.study.convergence import (FAMILY_ROWS, convergence_sentence, convergence_table, doubled,
-                                       learning_curve, with_curves)
+from reidlib.study.convergence import (FAMILY_ROWS, convergence_sentence, convergence_table, cross_domain_epochs,
+                                       doubled, learning_curve, row_epochs, with_curves)
 from reidlib.study.cross_domain import run_cross_domain_grid
 from reidlib.study.figures import save_figure
 from reidlib.study.notebook_params import ConvergenceParams
 from reidlib.study.plots import curve
 
 params = nb.params(ConvergenceParams)
-epochs = int(params.overrides.get("profile.epochs", get_profile(params.profile).epochs))
 chosen = {k: FAMILY_ROWS[k] for k in (params.families or FAMILY_ROWS)}
 rows = nb.with_data(chosen)
+epochs = row_epochs(rows, params.profile, params.overrides)   # each family's T (profile.recipe_epochs)
+print("T (epochs) per family:", epochs)
 short = nb.run(rows)
-long = nb.run(with_curves(doubled(rows, epochs), every=max(1, epochs // 2)))
+long = nb.run({label: with_curves({label: row}, every=max(1, epochs[label] // 2))[label]
+               for label, row in doubled(rows, epochs).items()})
 if params.ecn:
     xd = {**params.overrides}
+    ecn_t = cross_domain_epochs(params.profile, xd)
     ecn_short = run_cross_domain_grid(["market->duke"], ["ecn"], params.profile, params.seeds, overrides=xd)
     ecn_long = run_cross_domain_grid(["market->duke"], ["ecn"], params.profile, params.seeds,
-                                     overrides={**xd, "profile.epochs": 2 * epochs})
+                                     overrides={**xd, "profile.epochs": 2 * ecn_t})
     short = pd.concat([short, ecn_short.assign(row="ecn (market -> duke)")], ignore_index=True)
     long = pd.concat([long, ecn_long.assign(row="ecn (market -> duke)")], ignore_index=True)
 

@@ -1,8 +1,9 @@
 """Compute profiles: one data object per scale, not if-branches in the code.
 
 ``smoke``  CI: seconds per experiment (tiny synthetic set, 32x16... 64x32, 1-2 epochs).
-``quick``  the default ``make study``: every experiment, 3 seeds, 64-epoch runs on 2 CPU
-           cores (~7 h on AVX2; not all families converge there, README "Convergence"): SynthReID preset ``study`` (50 training identities, the quick
+``quick``  the default ``make study``: every experiment, 3 seeds, runs trained to their measured
+           plateau (128 epochs, MaskReID 64: ``recipe_epochs``; about 12 h on 2 AVX2 cores, resumable
+           across sessions, README "Convergence"): SynthReID preset ``study`` (50 training identities, the quick
            preset's 100 test identities) at 96x32 (MPM's 6x2 map), ``epochs`` epochs of at
            most 14 steps of 32 images (one pass over the training images; it caps only the
            samplers whose epoch is longer: MaskReID's one batch per identity and the Siamese
@@ -17,12 +18,14 @@
            384 x 128, MGCAM / MSCAN 160 x 64; reidlib.engine.recipes).
 
 ``epochs`` is the total epoch budget a recipe is scaled to
-(:meth:`reidlib.engine.schedule.Recipe.scaled`); ``None`` keeps the paper's epochs.
+(:meth:`reidlib.engine.schedule.Recipe.scaled`); ``None`` keeps the paper's epochs;
+``recipe_epochs`` gives named recipes their own budget (a run's config stores its own
+``epochs`` only, so changing one family's length leaves the other families' runs reusable).
 Any field can be overridden with ``--set profile.<field>=value``.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 import typing
 from typing import Any, Mapping
 
@@ -55,6 +58,45 @@ def resolve_precision(precision: str, capability: str | None = None, cuda: bool 
     return "bf16" if "AVX512" in cap or "AMX" in cap else "fp32"
 
 
+def concrete_precision(profile: Mapping[str, Any], capability: str | None = None, cuda: bool | None = None) -> str:
+    """The profile dict's precision with ``"auto"`` resolved for the device the run trains on
+    (``device="cpu"``: this CPU's capability; ``"cuda"``; ``"auto"``: CUDA when there is one).
+    Run configs store this, not ``"auto"``, so a run's id names the numeric format it trained
+    in: a run trained in fp32 on an AVX2 CPU is never reused as the bf16 run of an AMX CPU
+    (their numbers differ), which matters once a study's runs span sessions on other machines."""
+    precision = str(profile.get("precision", "fp32"))
+    if precision != "auto":
+        return precision
+    device = profile.get("device", "cpu")
+    if cuda is None and device != "auto":
+        cuda = device == "cuda"
+    return resolve_precision("auto", capability, cuda)
+
+
+def recipe_epochs_of(profile: Mapping[str, Any], recipe: str, explicit: bool = False) -> int | None:
+    """The epochs a run of ``recipe`` trains under the profile dict: ``recipe_epochs[recipe]``
+    where the profile names the recipe, else ``epochs``; ``explicit`` (the caller set
+    ``profile.epochs`` itself, e.g. ``--set profile.epochs=4``) makes ``epochs`` win for every recipe."""
+    per = profile.get("recipe_epochs") or {}
+    if explicit or recipe not in per:
+        return profile.get("epochs")
+    return int(per[recipe])
+
+
+def resolve_run_epochs(profile: dict[str, Any], recipe: str, overrides: Mapping[str, Any]) -> None:
+    """In place: set the run's ``profile.epochs`` to :func:`recipe_epochs_of` and drop
+    ``recipe_epochs`` (a run's identity is its own length, not the other families'); an unknown
+    recipe name in ``recipe_epochs`` is an error naming the valid ones."""
+    from .recipes import RECIPES
+
+    per = profile.pop("recipe_epochs", None) or {}
+    unknown = sorted(set(per) - set(RECIPES))
+    if unknown:
+        raise KeyError(f"profile.recipe_epochs names unknown recipes {unknown}; valid: {', '.join(RECIPES)}")
+    explicit = "profile.epochs" in overrides or "epochs" in (overrides.get("profile") or {})
+    profile["epochs"] = recipe_epochs_of({**profile, "recipe_epochs": per}, recipe, explicit)
+
+
 @dataclass(frozen=True)
 class Profile:
     """Scale of a run (see module docstring)."""
@@ -76,6 +118,9 @@ class Profile:
     channels_last: tuple[str, ...] = ()  # model families (name prefixes) trained fp32 in NHWC order
     from_scratch: bool = False           # no pretrained backbone: base layers train at the new layers' lr
     num_workers: int = 0                 # DataLoader processes decoding batches (reidlib.engine.loader)
+    #: epochs per recipe name where a family needs another length than ``epochs`` to converge
+    #: (measured: README "Convergence"); resolved into a run's ``profile.epochs``
+    recipe_epochs: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.image_size) != 2 or min(self.image_size) <= 0:
@@ -86,6 +131,9 @@ class Profile:
             raise ValueError(f"profile {self.name!r}: unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
         if not self.seeds or self.batch_p <= 0 or self.batch_k <= 0:
             raise ValueError(f"profile {self.name!r}: needs seeds and positive batch_p/batch_k")
+        bad = {k: v for k, v in self.recipe_epochs.items() if not isinstance(v, int) or isinstance(v, bool) or v <= 0}
+        if bad:
+            raise ValueError(f"profile {self.name!r}: recipe_epochs must map recipe names to epochs > 0, got {bad}")
 
     @property
     def batch_size(self) -> int:
@@ -95,6 +143,7 @@ class Profile:
         d = asdict(self)
         d["image_size"], d["seeds"] = list(self.image_size), list(self.seeds)
         d["channels_last"] = list(self.channels_last)
+        d["recipe_epochs"] = dict(self.recipe_epochs)
         return d
 
     def override(self, **kw: Any) -> "Profile":
@@ -124,16 +173,18 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
     return plan.channels_last and plan.autocast is None
 
 
-#: the epochs of the quick / full profiles. Learning curves of every model family on the
-#: ``study`` preset (README "Convergence", issue 16): at 32 epochs every family still gains
-#: 7-16 SQ mAP points when trained twice as long; at 64 MSCAN (and MaskReID by its flat curve)
-#: pass the doubling check, IDE / MPM-LTL / MGCAM / SemParts still gain 2.6-7.7 points
-#: (00_convergence repeats the check in every study and its summary says so)
-QUICK_EPOCHS = 64
+#: the epochs T of the quick / full profiles, from learning curves on the ``study`` preset
+#: (README "Convergence", issue 16). At T = 64 (the previous default) IDE, MPM-LTL, MGCAM and
+#: SemParts still gained 2.6-7.7 SQ mAP points when trained twice as long (MSCAN +2.0, passing;
+#: MaskReID flat from epoch 24); IDE gains 2.6 from 128 to 256 at half width (quarter width
+#: needs 256: 80.2 -> 85.6). So every family trains 128 epochs but MaskReID's two recipes, 64
+#: (its runs are the slowest per step); 00_convergence checks T against 2T in every study.
+QUICK_EPOCHS = 128
+QUICK_RECIPE_EPOCHS = {"maskreid": 64, "maskreid_softmax": 64}
 
 QUICK = Profile("quick", data_preset="study", image_size=(96, 32), epochs=QUICK_EPOCHS, seeds=(0, 1, 2),
                 batch_p=8, batch_k=4, max_steps_per_epoch=14, precision="auto", from_scratch=True,
-                channels_last=CPU_CHANNELS_LAST)
+                channels_last=CPU_CHANNELS_LAST, recipe_epochs=dict(QUICK_RECIPE_EPOCHS))
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", data_preset="smoke", image_size=(64, 32), epochs=2, seeds=(0,),
@@ -159,6 +210,8 @@ _RANGES: dict[str, tuple[Any, str]] = {
     "precision": (lambda v: v in PRECISIONS, "one of " + ", ".join(PRECISIONS)),
     "model_size": (lambda v: v in ("small", "paper"), "one of small, paper"),
     "device": (lambda v: v in DEVICES, "one of " + ", ".join(DEVICES)),
+    "recipe_epochs": (lambda v: all(isinstance(e, int) and not isinstance(e, bool) and e > 0 for e in v.values()),
+                      "a mapping of recipe names to epochs > 0"),
 }
 
 

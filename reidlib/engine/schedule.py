@@ -23,7 +23,9 @@ A stage may name its own batch sampler (``sampler``, e.g. MGCAM phase 1: "we ran
 ``None`` uses the experiment's sampler.
 
 The learning rate is a pure function of the epoch (:meth:`Stage.lr_at`):
-``lr * gamma ** (#milestones <= epoch_in_stage)`` after an optional linear warm-up,
+``lr * gamma ** (#milestones <= epoch_in_stage)`` (``decay="step"``, the papers') or
+``lr * (1 + cos(pi * epoch_in_stage / epochs)) / 2`` (``decay="cosine"``) after an optional
+linear warm-up,
 so resuming only needs the epoch and the optimizer state. A fresh optimizer is
 built at the start of every stage (choice: the papers restart SGD per stage).
 """
@@ -37,6 +39,9 @@ import torch
 from torch import nn
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+#: how a stage's rate decays: ``step`` (x ``gamma`` at each milestone, the papers') or ``cosine``
+#: (half a cosine from the stage's rate to 0 over its epochs, per epoch; milestones unused)
+DECAYS = ("step", "cosine")
 
 
 UNITS = ("epochs", "iterations")
@@ -69,6 +74,7 @@ class Stage:
     loss_weights: dict[str, float] = field(default_factory=dict)
     iterations: int = 0
     sampler: dict[str, Any] | None = None
+    decay: str = "step"
 
     def __post_init__(self) -> None:
         if (self.epochs > 0) == (self.iterations > 0) or min(self.epochs, self.iterations) < 0:
@@ -85,6 +91,10 @@ class Stage:
             raise ValueError(f"stage {self.name!r}: lrs must map group names to positive lrs, got {self.lrs}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"stage {self.name!r}: unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+        if self.decay not in DECAYS:
+            raise ValueError(f"stage {self.name!r}: unknown decay {self.decay!r}; valid: {', '.join(DECAYS)}")
+        if self.decay == "cosine" and self.milestones:
+            raise ValueError(f"stage {self.name!r}: a cosine decay takes no milestones, got {self.milestones}")
         if not 0 < self.gamma <= 1:
             raise ValueError(f"stage {self.name!r}: gamma must be in (0, 1], got {self.gamma}")
 
@@ -110,7 +120,10 @@ class Stage:
         return replace(self, epochs=e, iterations=0, milestones=ms)
 
     def lr_factor(self, epoch_in_stage: int) -> float:
-        f = self.gamma ** sum(1 for m in self.milestones if epoch_in_stage >= m)
+        if self.decay == "cosine":
+            f = 0.5 * (1.0 + math.cos(math.pi * epoch_in_stage / max(1, self.length)))
+        else:
+            f = self.gamma ** sum(1 for m in self.milestones if epoch_in_stage >= m)
         if self.warmup_epochs and epoch_in_stage < self.warmup_epochs:
             f *= (epoch_in_stage + 1) / (self.warmup_epochs + 1)
         return f

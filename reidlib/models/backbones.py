@@ -13,7 +13,8 @@ name                  block       blocks   width  output channels
 ``resnet50``          Bottleneck  3,4,6,3  64     2048 (``size="paper"``)
 ``resnet50_quarter``  Bottleneck  3,4,6,3  16     512
 ``resnet18``          BasicBlock  2,2,2,2  64     512
-``resnet18_half``     BasicBlock  2,2,2,2  32     256 (``size="small"``)
+``resnet18_half``     BasicBlock  2,2,2,2  32     256
+``resnet18_quarter``  BasicBlock  2,2,2,2  16     128
 ====================  ==========  =======  =====  ============================
 
 ``last_stride`` (stride of ``layer4``) defaults to 1, the common re-ID choice; it
@@ -45,6 +46,7 @@ BACKBONES: dict[str, BackboneSpec] = {
     "resnet50_quarter": BackboneSpec(Bottleneck, (3, 4, 6, 3), 16),
     "resnet18": BackboneSpec(BasicBlock, (2, 2, 2, 2), 64),
     "resnet18_half": BackboneSpec(BasicBlock, (2, 2, 2, 2), 32),
+    "resnet18_quarter": BackboneSpec(BasicBlock, (2, 2, 2, 2), 16),
 }
 SIZE_BACKBONES: dict[str, str] = {"paper": "resnet50", "small": "resnet18_half"}
 

@@ -33,12 +33,33 @@ FAMILY_ROWS: dict[str, Row] = {
 }
 
 
-def doubled(rows: Mapping[str, Row], epochs: int) -> dict[str, Row]:
-    """``rows`` at ``profile.epochs = 2 * epochs`` (everything else equal), labels kept."""
-    if epochs <= 0:
-        raise ValueError(f"epochs must be > 0 to double it, got {epochs}")
-    return {label: (exp, {**dict(ov), "profile.epochs": 2 * int(epochs)}, *rest)
-            for label, (exp, ov, *rest) in rows.items()}
+def doubled(rows: Mapping[str, Row], epochs: int | Mapping[str, int]) -> dict[str, Row]:
+    """``rows`` at ``profile.epochs = 2 * T`` (everything else equal), labels kept; ``epochs`` is T
+    for every row, or per label (:func:`row_epochs`: a profile's ``recipe_epochs`` give each
+    family its own T)."""
+    out = {}
+    for label, (exp, ov, *rest) in rows.items():
+        t = int(epochs if isinstance(epochs, int) else epochs[label])
+        if t <= 0:
+            raise ValueError(f"row {label!r}: epochs must be > 0 to double it, got {t}")
+        out[label] = (exp, {**dict(ov), "profile.epochs": 2 * t}, *rest)
+    return out
+
+
+def row_epochs(rows: Mapping[str, Row], profile: str, overrides: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """The epochs T each row trains under ``profile`` (its recipe's ``recipe_epochs`` entry, else
+    the profile's ``epochs``; ``overrides["profile.epochs"]`` wins), read from its resolved config."""
+    from reidlib.engine.experiment import resolve_config
+
+    return {label: int(resolve_config(exp, profile, {**dict(overrides or {}), **dict(ov)})["profile"]["epochs"])
+            for label, (exp, ov, *_rest) in rows.items()}
+
+
+def cross_domain_epochs(profile: str, overrides: Mapping[str, Any] | None = None) -> int:
+    """The epochs T of the ECN cross-domain runs (market -> duke) under ``profile``, as :func:`row_epochs`."""
+    from reidlib.domain.runs import resolve_cross_domain
+
+    return int(resolve_cross_domain("market", "duke", "ecn", profile, dict(overrides or {}))["profile"]["epochs"])
 
 
 def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq/mAP",

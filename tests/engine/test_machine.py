@@ -48,6 +48,24 @@ def test_apply_profile_format_takes_the_capability(monkeypatch, cap, expected):
     assert calls == ([expected, "amp"] if expected == "amp" else [expected])
 
 
+@pytest.mark.parametrize("cap, expected", [("AVX2", "fp32"), ("AMX", "bf16")])
+def test_auto_precision_is_resolved_in_the_config_and_the_run_id(monkeypatch, cap, expected):
+    """A run's config names the format it trains in, so runs of an AVX2 session (fp32) and of an
+    AMX session (bf16) never share a run folder."""
+    from reidlib.domain.runs import resolve_cross_domain
+    from reidlib.engine import machine
+    from reidlib.engine.experiment import resolve_config
+
+    monkeypatch.delenv("REIDLIB_PRECISION", raising=False)
+    monkeypatch.setattr(machine, "cpu_capability", lambda: cap)
+    monkeypatch.setattr(machine, "cuda_available", lambda: False)
+    assert get_profile("quick").precision == "auto"
+    cfg = resolve_config("ide", "quick")
+    assert cfg["profile"]["precision"] == expected
+    assert config_hash(cfg) == config_hash(resolve_config("ide", "quick", {"profile.precision": expected}))
+    assert resolve_cross_domain("market", "duke", "ecn", "quick")["profile"]["precision"] == expected
+
+
 def test_forced_precision_lands_in_the_config_and_the_run_id(monkeypatch):
     from reidlib.engine.experiment import resolve_config
 

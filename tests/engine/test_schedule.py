@@ -20,6 +20,20 @@ def test_lr_step_decay_and_warmup_by_hand():
         [0.1 / 3, 0.2 / 3, 0.1, 0.1, 0.01, 0.001])
 
 
+def test_cosine_decay_by_hand():
+    """decay="cosine": lr * (1 + cos(pi * e / epochs)) / 2, per epoch, composed with the warm-up."""
+    s = Stage("s", 4, {"new": 0.1}, decay="cosine")
+    assert [s.lr_at("new", e) for e in range(4)] == pytest.approx([0.1, 0.1 * 0.853553, 0.05, 0.1 * 0.146447],
+                                                                   rel=1e-5)
+    w = Stage("w", 4, {"new": 0.1}, decay="cosine", warmup_epochs=1)
+    assert w.lr_at("new", 0) == pytest.approx(0.05) and w.lr_at("new", 2) == pytest.approx(0.05)
+    assert Recipe("r", [Stage("a", 40, {"base": 1}, decay="cosine")]).scaled(10).stages[0].decay == "cosine"
+    with pytest.raises(ValueError, match="unknown decay 'linear'"):
+        Stage("s", 4, {"new": 0.1}, decay="linear")
+    with pytest.raises(ValueError, match="takes no milestones"):
+        Stage("s", 4, {"new": 0.1}, decay="cosine", milestones=[2])
+
+
 def test_locate_and_scaled():
     r = Recipe("r", [Stage("a", 60, {"base": 1}, milestones=[40]), Stage("b", 20, {"base": 1}),
                      Stage("c", 20, {"base": 1})])

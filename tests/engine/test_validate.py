@@ -99,3 +99,22 @@ def test_a_missing_data_root_names_data_root_not_the_env_variable(tmp_path):
     msg = str(err.value)
     assert f"data.root={str(tmp_path / 'nosuch')!r} does not hold this data set" in msg
     assert "REIDLIB_DATA" not in msg and "missing folder" in msg
+
+
+def test_recipe_epochs_give_each_family_its_own_length_and_run_identity():
+    """profile.recipe_epochs: a run stores its own epochs (the recipe's entry, else profile.epochs),
+    so changing one family's length leaves the other families' run ids unchanged; an explicit
+    profile.epochs wins for every recipe; an unknown recipe name or a bad length is named."""
+    per = {"profile.recipe_epochs": {"maskreid": 3}}
+    mpm, mr = resolve_config("mpm_ltl", "smoke", per), resolve_config("maskreid", "smoke", per)
+    assert mpm["profile"]["epochs"] == get_profile("smoke").epochs and mr["profile"]["epochs"] == 3
+    assert "recipe_epochs" not in mpm["profile"] and sum(s["epochs"] for s in mr["recipe"]["stages"]) == 3
+    assert config_hash(mpm) == config_hash(resolve_config("mpm_ltl", "smoke"))
+    assert config_hash(mr) == config_hash(resolve_config("maskreid", "smoke", {"profile.epochs": 3}))
+    assert resolve_config("maskreid", "smoke", {**per, "profile.epochs": 5})["profile"]["epochs"] == 5
+    with pytest.raises(KeyError, match=r"profile.recipe_epochs names unknown recipes \['nope'\]; valid: mpm_ltl"):
+        resolve_config("ide", "smoke", {"profile.recipe_epochs": {"nope": 3}})
+    with pytest.raises(ValueError, match="profile.recipe_epochs must be a mapping of recipe names to epochs > 0"):
+        resolve_config("ide", "smoke", {"profile.recipe_epochs": {"ide": 0}})
+    quick = get_profile("quick")
+    assert quick.recipe_epochs["maskreid"] < quick.epochs and quick.to_dict()["recipe_epochs"] == quick.recipe_epochs

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from reidlib.study.convergence import (FAMILY_ROWS, convergence_sentence, convergence_table, doubled,
+from reidlib.study.convergence import (FAMILY_ROWS, convergence_sentence, convergence_table, doubled, row_epochs,
                                        learning_curve)
 
 
@@ -31,6 +31,22 @@ def test_doubled_keeps_everything_but_the_epochs() -> None:
     d = doubled({"x": ("mpm_ltl", {"model.kwargs.parts": 3})}, 5)
     assert d == {"x": ("mpm_ltl", {"model.kwargs.parts": 3, "profile.epochs": 10})}
     assert set(FAMILY_ROWS) >= {"mpm (full MPM-LTL)", "mgcam (RGB-M)", "maskreid (MF, ranking)"}
+    rows = {"x": ("mpm_ltl", {}), "y": ("maskreid", {"a": 1})}
+    assert doubled(rows, {"x": 128, "y": 64}) == {"x": ("mpm_ltl", {"profile.epochs": 256}),
+                                                  "y": ("maskreid", {"a": 1, "profile.epochs": 128})}
+
+
+def test_row_epochs_follow_the_profile_recipe_epochs() -> None:
+    """quick: each family's own T (profile.recipe_epochs), an explicit profile.epochs for all."""
+    from reidlib.engine.profiles import get_profile
+
+    quick = get_profile("quick")
+    rows = {"mpm": FAMILY_ROWS["mpm (full MPM-LTL)"], "maskreid": FAMILY_ROWS["maskreid (MF, ranking)"]}
+    t = row_epochs(rows, "quick")
+    assert t == {"mpm": quick.recipe_epochs.get("mpm_ltl", quick.epochs),
+                 "maskreid": quick.recipe_epochs.get("maskreid", quick.epochs)}
+    assert t["mpm"] != t["maskreid"]
+    assert row_epochs(rows, "quick", {"profile.epochs": 4}) == {"mpm": 4, "maskreid": 4}
 
 
 def test_learning_curve_reads_epochs_csv(tmp_path, monkeypatch) -> None:
