@@ -135,6 +135,8 @@ def _profile_line(profile: str) -> str:
         return f"Profile `{profile}`."
     steps = f", at most {p.max_steps_per_epoch} steps of" if p.max_steps_per_epoch else " of"
     epochs = p.epochs or "the papers' numbers of"
+    if p.recipe_epochs:
+        epochs = f"{epochs} ({', '.join(f'{r} {e}' for r, e in p.recipe_epochs.items())})"
     return (f"Profile `{profile}`: SynthReID preset `{p.data_preset}`, {p.image_size[0]}x{p.image_size[1]} images, "
             f"{epochs} epochs{steps} {p.batch_size} images, seeds {list(p.seeds)}, "
             f"`{p.model_size}` models{' trained from scratch' if p.from_scratch else ''}.")

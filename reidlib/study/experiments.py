@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from reidlib import paths
@@ -75,6 +76,37 @@ def paper_table(tidy: pd.DataFrame, paper: Mapping[str, Mapping[str, Any]], colu
             p = paper.get(r, {}).get(paper_col)
             rec[paper_col] = f"{vals.mean():.1f} ± {sd:.1f} ({'-' if p is None else f'{p:.2f}'})"
         out.append(rec)
+    return pd.DataFrame(out)
+
+
+def baseline_differences(tidy: pd.DataFrame, paper: Mapping[str, Mapping[str, Any]], column: str, paper_column: str,
+                         baseline: str, order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Each row's gain over the ``baseline`` row in points, ours beside the paper's, so the two
+    orderings can be compared although the absolute numbers (SynthReID vs the papers' data) cannot.
+
+    Ours: the per-seed paired difference ``100 * (row - baseline)`` of ``column``, its mean and the
+    half-width of its 95% t-interval (``ci``: ``t_{n-1} * sd / sqrt(n)``; NaN with one seed).
+    Paper: ``paper[row][paper_column] - paper[baseline][paper_column]`` (NaN where a cell is empty).
+    Columns: ``row, seeds, ours, ci, paper``; rows in ``order`` (default: the results' order).
+    """
+    from reidlib.study.verdict import critical_value
+
+    if baseline not in set(tidy["row"]):
+        raise KeyError(f"baseline row {baseline!r} is not in the results; rows: {list(dict.fromkeys(tidy['row']))}")
+    if column not in tidy.columns:
+        raise KeyError(f"column {column!r} is not in the results; available: {[c for c in tidy.columns if '/' in c]}")
+    order = list(order) if order is not None else list(dict.fromkeys(tidy["row"]))
+    base = tidy[tidy["row"] == baseline].set_index("seed")[column].astype(float)
+    p_base = paper.get(baseline, {}).get(paper_column)
+    out = []
+    for r in order:
+        mine = tidy[tidy["row"] == r].set_index("seed")[column].astype(float)
+        d = 100.0 * (mine - base).dropna().to_numpy()
+        n = len(d)
+        ci = critical_value(n) * d.std(ddof=1) / np.sqrt(n) if n > 1 else float("nan")
+        p = paper.get(r, {}).get(paper_column)
+        out.append({"row": r, "seeds": n, "ours": float(d.mean()) if n else float("nan"), "ci": float(ci),
+                    "paper": float(p - p_base) if p is not None and p_base is not None else float("nan")})
     return pd.DataFrame(out)
 
 

@@ -1,4 +1,5 @@
-"""The study's three plot shapes: bars per row, curves over a swept value, a heatmap grid.
+"""The study's plot shapes: bars per row, curves over a swept value, a heatmap grid, and each
+row's gain over a baseline beside the paper's (:func:`beside_paper`).
 
 Each takes the tidy results of :func:`reidlib.study.experiments.run_rows`
 (fractions in [0, 1], one line per row and seed) and returns a matplotlib
@@ -93,5 +94,38 @@ def heatmap(tidy: pd.DataFrame, rows: str, cols: str, metric: str, title: str = 
     fig, ax = plt.subplots(figsize=(1.0 + 0.8 * grid.shape[1], 0.8 + 0.6 * grid.shape[0]))
     sns.heatmap(grid, annot=True, fmt=".1f", cmap="viridis", cbar_kws={"label": f"{metric} (%)"}, ax=ax)
     ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def beside_paper(diffs: pd.DataFrame, title: str = "", metric: str = "SQ mAP", ours: str = "ours (SynthReID)",
+                 paper: str = "paper"):
+    """Two panels sharing the rows: our gain over the baseline row (points, mean of the paired
+    per-seed differences with their 95% t-interval) and the paper's gain over its baseline, each
+    on its own scale with zero marked, so the two orderings are read side by side although the
+    absolute numbers cannot be compared. ``diffs``: :func:`reidlib.study.experiments.baseline_differences`.
+    A row the paper lacks shows "n/a" in the paper's panel.
+    """
+    import matplotlib.pyplot as plt
+
+    missing = [c for c in ("row", "ours", "ci", "paper") if c not in diffs.columns]
+    if missing:
+        raise KeyError(f"diffs lacks columns {missing}: pass reidlib.study.experiments.baseline_differences(...)")
+    set_style()
+    rows = list(diffs["row"])
+    y = np.arange(len(rows))[::-1]
+    fig, (a, b) = plt.subplots(1, 2, sharey=True, figsize=(7.5, 1.0 + 0.38 * len(rows)))
+    for ax, col, label, colour in ((a, "ours", ours, "C0"), (b, "paper", paper, "C3")):
+        vals = diffs[col].to_numpy(dtype=float)
+        err = np.nan_to_num(diffs["ci"].to_numpy(dtype=float)) if col == "ours" else None
+        ax.barh(y, np.nan_to_num(vals), xerr=err, color=colour, alpha=0.8, error_kw={"linewidth": 1})
+        for yi, v in zip(y, vals):
+            if np.isnan(v):
+                ax.text(0, yi, " n/a", va="center", fontsize=8, color="grey")
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel(f"{metric} gain over the baseline (points)")
+    a.set_yticks(y, rows)
+    fig.suptitle(title)
     fig.tight_layout()
     return fig

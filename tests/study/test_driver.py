@@ -51,3 +51,13 @@ def test_run_study_continues_past_failure(tmp_path, monkeypatch) -> None:
     (tmp_path / "runs" / "smoke" / "summary.md").unlink()
     assert main(["study", "--profile", "smoke", "--summary-only"]) == 0
     assert "FAILED" in (tmp_path / "runs" / "smoke" / "summary.md").read_text()
+
+
+def test_profile_line_names_each_family_length() -> None:
+    from reidlib.engine.profiles import get_profile
+    from reidlib.study.driver import _profile_line
+
+    quick = get_profile("quick")
+    per = ", ".join(f"{r} {e}" for r, e in quick.recipe_epochs.items())
+    assert f"{quick.epochs} ({per}) epochs, at most 14 steps of 32 images" in _profile_line("quick")
+    assert "2 epochs, at most 4 steps" in _profile_line("smoke")

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reidlib.study.plots import bar_rows, curve, heatmap
+from reidlib.study.experiments import baseline_differences
+from reidlib.study.plots import bar_rows, beside_paper, curve, heatmap
 
 
 def _groups(rows=("0.0-0.3", "0.4-0.7", "0.8-1.0"), seeds=2) -> pd.DataFrame:
@@ -79,4 +80,26 @@ def test_curve_joins_points_of_series_measured_at_different_steps() -> None:
     assert list(lines["a"].get_xdata()) == [3, 6, 9]
     assert list(lines["b"].get_xdata()) == [4, 8, 12]
     assert not np.isnan(np.asarray(lines["b"].get_ydata(), float)).any()
+    plt.close(fig)
+
+
+def test_baseline_differences_by_hand_and_beside_paper() -> None:
+    """Ours: paired per-seed differences to the baseline (mean, 95% t half-width); paper: its
+    difference; a row the paper lacks is NaN; a missing baseline names the rows."""
+    tidy = pd.DataFrame([{"row": r, "seed": s, "sq/mAP": v} for r, vals in
+                         {"base": [0.50, 0.60, 0.55], "A": [0.60, 0.66, 0.70], "X": [0.5, 0.6, 0.5]}.items()
+                         for s, v in enumerate(vals)])
+    paper = {"base": {"SQ mAP": 69.0}, "A": {"SQ mAP": 73.5}}
+    d = baseline_differences(tidy, paper, "sq/mAP", "SQ mAP", "base")
+    diffs = np.array([10.0, 6.0, 15.0])  # A - base per seed, in points
+    half = 4.302652729911275 * diffs.std(ddof=1) / np.sqrt(3)  # t(0.975, 2) * se
+    a = d.set_index("row").loc["A"]
+    assert a["ours"] == pytest.approx(diffs.mean()) and a["ci"] == pytest.approx(half)
+    assert a["paper"] == pytest.approx(4.5) and np.isnan(d.set_index("row").loc["X", "paper"])
+    assert d.set_index("row").loc["base", "ours"] == 0.0 and d["seeds"].tolist() == [3, 3, 3]
+    with pytest.raises(KeyError, match="baseline row 'nope' is not in the results; rows: \\['base', 'A', 'X'\\]"):
+        baseline_differences(tidy, paper, "sq/mAP", "SQ mAP", "nope")
+    fig = beside_paper(d, title="E2")
+    assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["base", "A", "X"]
+    assert any(t.get_text().strip() == "n/a" for t in fig.axes[1].texts)
     plt.close(fig)
