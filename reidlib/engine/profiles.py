@@ -1,9 +1,9 @@
 """Compute profiles: one data object per scale, not if-branches in the code.
 
 ``smoke``  CI: seconds per experiment (tiny synthetic set, 32x16... 64x32, 1-2 epochs).
-``quick``  the default ``make study``: every experiment, 3 seeds, runs trained to their measured
-           plateau (128 epochs, MaskReID 64: ``recipe_epochs``; about 12 h on 2 AVX2 cores, resumable
-           across sessions, README "Convergence"): SynthReID preset ``study`` (50 training identities, the quick
+``quick``  the default ``make study``: every experiment, 3 seeds, 128-epoch runs (MaskReID 64:
+           ``recipe_epochs``; about 12 h on 2 AVX2 cores, resumable across sessions; at seed 0 only
+           MSCAN passes 00's doubling check there, README "The converged study"): SynthReID preset ``study`` (50 training identities, the quick
            preset's 100 test identities) at 96x32 (MPM's 6x2 map), ``epochs`` epochs of at
            most 14 steps of 32 images (one pass over the training images; it caps only the
            samplers whose epoch is longer: MaskReID's one batch per identity and the Siamese
@@ -178,7 +178,9 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 #: SemParts still gained 2.6-7.7 SQ mAP points when trained twice as long (MSCAN +2.0, passing;
 #: MaskReID flat from epoch 24); IDE gains 2.6 from 128 to 256 at half width (quarter width
 #: needs 256: 80.2 -> 85.6). So every family trains 128 epochs but MaskReID's two recipes, 64
-#: (its runs are the slowest per step); 00_convergence checks T against 2T in every study.
+#: (its runs are the slowest per step); 00_convergence checks T against 2T in every study. On
+#: the segmenter's masks, seed 0: IDE +9.0, MPM-LTL +4.7, MGCAM +3.3, MSCAN +1.8 points from 128
+#: to 256 epochs (README "The converged study"): those three families need 256 or more.
 QUICK_EPOCHS = 128
 QUICK_RECIPE_EPOCHS = {"maskreid": 64, "maskreid_softmax": 64}
 
