@@ -45,8 +45,7 @@ rows = nb.with_data(chosen)
 epochs = row_epochs(rows, params.profile, params.overrides)   # each family's T (profile.recipe_epochs)
 print("T (epochs) per family:", epochs)
 short = nb.run(rows)
-long = nb.run({label: with_curves({label: row}, every=max(1, epochs[label] // 2))[label]
-               for label, row in doubled(rows, epochs).items()})
+long = nb.run(with_curves(doubled(rows, epochs), every={label: t // 2 for label, t in epochs.items()}))
 if params.ecn:
     xd = {**params.overrides}
     ecn_t = cross_domain_epochs(params.profile, xd)

@@ -82,10 +82,9 @@ def resolve_cross_domain(source: str | ReIDDataset, target: str | ReIDDataset, m
     first = [k for k in overrides if k == "profile" or k.startswith("profile.")]
     for k in first + [k for k in overrides if k not in first]:
         apply_override(cfg, k, overrides[k])
-    from reidlib.engine.profiles import concrete_precision, resolve_run_epochs
+    from reidlib.engine.profiles import resolve_run_profile
 
-    cfg["profile"]["precision"] = concrete_precision(cfg["profile"])  # "auto" -> this machine's format
-    resolve_run_epochs(cfg["profile"], cfg["adaptation"]["recipe"], overrides)  # profile.recipe_epochs
+    resolve_run_profile(cfg["profile"], cfg["adaptation"]["recipe"], overrides)  # format, the recipe's epochs
     lam = cfg["adaptation"]["lam"]
     if lam is not None and not 0.0 <= float(lam) <= 1.0:
         raise ValueError(f"adaptation.lam (source/target weight) must be in [0, 1] or null, got {lam}")

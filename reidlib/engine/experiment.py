@@ -36,7 +36,7 @@ from .loop import LossTerm, Trainer
 from .machine import forced_precision
 from .precision import apply_format, plan_format
 from .pretrained import require_pretrained
-from .profiles import check_profile, concrete_precision, get_profile, resolve_run_epochs
+from .profiles import check_profile, get_profile, resolve_run_profile
 from .recipes import get_experiment, training_recipe
 from .runs import open_run
 from .schedule import Recipe
@@ -121,8 +121,7 @@ def resolve_config(experiment: str, profile: str = "quick", overrides: Mapping[s
     for k in prof_keys:
         apply_override(cfg, k, overrides[k])
     check_profile(cfg["profile"])  # names the key before anything uses a bad value
-    cfg["profile"]["precision"] = concrete_precision(cfg["profile"])  # "auto" -> this machine's format
-    resolve_run_epochs(cfg["profile"], cfg["recipe"], overrides)  # the family's epochs (profile.recipe_epochs)
+    resolve_run_profile(cfg["profile"], cfg["recipe"], overrides)  # this machine's format, the family's epochs
     pretrained = overrides.get("model.kwargs.pretrained", cfg["model"].get("kwargs", {}).get("pretrained"))
     recipe = training_recipe(cfg["recipe"], cfg["profile"]["epochs"], bool(cfg["profile"].get("from_scratch")),
                              bool(pretrained))

@@ -73,28 +73,24 @@ def concrete_precision(profile: Mapping[str, Any], capability: str | None = None
     return resolve_precision("auto", capability, cuda)
 
 
-def recipe_epochs_of(profile: Mapping[str, Any], recipe: str, explicit: bool = False) -> int | None:
-    """The epochs a run of ``recipe`` trains under the profile dict: ``recipe_epochs[recipe]``
-    where the profile names the recipe, else ``epochs``; ``explicit`` (the caller set
-    ``profile.epochs`` itself, e.g. ``--set profile.epochs=4``) makes ``epochs`` win for every recipe."""
-    per = profile.get("recipe_epochs") or {}
-    if explicit or recipe not in per:
-        return profile.get("epochs")
-    return int(per[recipe])
-
-
-def resolve_run_epochs(profile: dict[str, Any], recipe: str, overrides: Mapping[str, Any]) -> None:
-    """In place: set the run's ``profile.epochs`` to :func:`recipe_epochs_of` and drop
-    ``recipe_epochs`` (a run's identity is its own length, not the other families'); an unknown
-    recipe name in ``recipe_epochs`` is an error naming the valid ones."""
+def resolve_run_profile(profile: dict[str, Any], recipe: str, overrides: Mapping[str, Any]) -> None:
+    """In place, what a run's stored profile says about *this* run (the engine's and the
+    cross-domain trainer's configs both call it): ``precision`` with ``"auto"`` resolved
+    (:func:`concrete_precision`), and ``epochs`` = ``recipe_epochs[recipe]`` where the profile
+    names the recipe, else ``epochs``; an explicit ``profile.epochs`` in ``overrides`` (e.g.
+    ``--set profile.epochs=4``) wins for every recipe. ``recipe_epochs`` is dropped: a run's
+    identity is its own length, not the other families'. An unknown recipe name is an error
+    naming the valid ones."""
     from .recipes import RECIPES
 
+    profile["precision"] = concrete_precision(profile)
     per = profile.pop("recipe_epochs", None) or {}
     unknown = sorted(set(per) - set(RECIPES))
     if unknown:
         raise KeyError(f"profile.recipe_epochs names unknown recipes {unknown}; valid: {', '.join(RECIPES)}")
     explicit = "profile.epochs" in overrides or "epochs" in (overrides.get("profile") or {})
-    profile["epochs"] = recipe_epochs_of({**profile, "recipe_epochs": per}, recipe, explicit)
+    if recipe in per and not explicit:
+        profile["epochs"] = int(per[recipe])
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,9 @@ def learning_curve(run_dir: str, metric: str = "sq/mAP") -> pd.DataFrame:
     return out
 
 
-def with_curves(rows: Mapping[str, Row], every: int) -> dict[str, Row]:
-    """``rows`` evaluated every ``every`` epochs (``profile.eval_every``) for learning curves."""
-    return {label: (exp, {**dict(ov), "profile.eval_every": max(1, int(every))}, *rest)
+def with_curves(rows: Mapping[str, Row], every: int | Mapping[str, int]) -> dict[str, Row]:
+    """``rows`` evaluated every ``every`` epochs (``profile.eval_every``) for learning curves;
+    ``every`` for all rows, or per label (each family's own T / 2)."""
+    return {label: (exp, {**dict(ov), "profile.eval_every": max(1, int(every if isinstance(every, int) else every[label]))},
+                    *rest)
             for label, (exp, ov, *rest) in rows.items()}

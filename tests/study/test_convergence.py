@@ -4,8 +4,8 @@ import json
 import pandas as pd
 import pytest
 
-from reidlib.study.convergence import (FAMILY_ROWS, convergence_sentence, convergence_table, doubled, row_epochs,
-                                       learning_curve)
+from reidlib.study.convergence import (FAMILY_ROWS, convergence_sentence, convergence_table, doubled,
+                                       learning_curve, row_epochs, with_curves)
 
 
 def _tidy(values: dict) -> pd.DataFrame:
@@ -34,6 +34,8 @@ def test_doubled_keeps_everything_but_the_epochs() -> None:
     rows = {"x": ("mpm_ltl", {}), "y": ("maskreid", {"a": 1})}
     assert doubled(rows, {"x": 128, "y": 64}) == {"x": ("mpm_ltl", {"profile.epochs": 256}),
                                                   "y": ("maskreid", {"a": 1, "profile.epochs": 128})}
+    curves = with_curves(rows, {"x": 64, "y": 0})
+    assert curves["x"][1] == {"profile.eval_every": 64} and curves["y"][1]["profile.eval_every"] == 1
 
 
 def test_row_epochs_follow_the_profile_recipe_epochs() -> None:
