@@ -1,9 +1,9 @@
 """Compute profiles: one data object per scale, not if-branches in the code.
 
 ``smoke``  CI: seconds per experiment (tiny synthetic set, 32x16... 64x32, 1-2 epochs).
-``quick``  the default ``make study``: every experiment, 3 seeds, 128-epoch runs (MaskReID 64:
-           ``recipe_epochs``; about 12 h on 2 AVX2 cores, resumable across sessions; at seed 0 only
-           MSCAN passes 00's doubling check there, README "The converged study"): SynthReID preset ``study`` (50 training identities, the quick
+``quick``  the default ``make study``: every experiment, 3 seeds, 256-epoch runs (MaskReID 128:
+           ``recipe_epochs``; about a day on 2 AVX2 cores, resumable across sessions: README
+           "The converged study"): SynthReID preset ``study`` (50 training identities, the quick
            preset's 100 test identities) at 96x32 (MPM's 6x2 map), ``epochs`` epochs of at
            most 14 steps of 32 images (one pass over the training images; it caps only the
            samplers whose epoch is longer: MaskReID's one batch per identity and the Siamese
@@ -170,15 +170,15 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 
 
 #: the epochs T of the quick / full profiles, from learning curves on the ``study`` preset
-#: (README "Convergence", issue 16). At T = 64 (the previous default) IDE, MPM-LTL, MGCAM and
-#: SemParts still gained 2.6-7.7 SQ mAP points when trained twice as long (MSCAN +2.0, passing;
-#: MaskReID flat from epoch 24); IDE gains 2.6 from 128 to 256 at half width (quarter width
-#: needs 256: 80.2 -> 85.6). So every family trains 128 epochs but MaskReID's two recipes, 64
-#: (its runs are the slowest per step); 00_convergence checks T against 2T in every study. On
-#: the segmenter's masks, seed 0: IDE +9.0, MPM-LTL +4.7, MGCAM +3.3, MSCAN +1.8 points from 128
-#: to 256 epochs (README "The converged study"): those three families need 256 or more.
-QUICK_EPOCHS = 128
-QUICK_RECIPE_EPOCHS = {"maskreid": 64, "maskreid_softmax": 64}
+#: (README "Convergence" and "The converged study", issue 16). On true masks at T = 64 IDE,
+#: MPM-LTL, MGCAM and SemParts still gained 2.6-7.7 SQ mAP points when trained twice as long.
+#: On the segmenter's masks (the papers' kind), seed 0, IDE +9.0, MPM-LTL +4.7, MGCAM +3.3,
+#: MSCAN +1.8 points from 128 to 256 epochs, MaskReID +6.1 from 64 to 128 (flat from epoch 96
+#: of 128). So every family trains 256 epochs (MSCAN too: it shares MGCAM's recipe) but
+#: MaskReID's two recipes, 128 (its runs are the slowest per step); 00_convergence checks T
+#: against 2T in every study.
+QUICK_EPOCHS = 256
+QUICK_RECIPE_EPOCHS = {"maskreid": 128, "maskreid_softmax": 128}
 
 QUICK = Profile("quick", data_preset="study", image_size=(96, 32), epochs=QUICK_EPOCHS, seeds=(0, 1, 2),
                 batch_p=8, batch_k=4, max_steps_per_epoch=14, precision="auto", from_scratch=True,
