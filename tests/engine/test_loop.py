@@ -74,6 +74,19 @@ def test_resume_after_kill_is_exact(tmp_path, kill_at, every):
     assert read_csv(run.csv_path) == read_csv(ref.run.csv_path)
 
 
+def test_evaluating_along_the_way_changes_no_training():
+    """run_key keys eval_every at 0 (reidlib.engine.runs): training with an evaluation after
+    every epoch (dropout, random flips and erasing in play) must be bit-identical to training
+    evaluated at the end only."""
+    every = make()
+    end_only = make()
+    end_only.eval_every = 0
+    m_every, m_end = every.fit(), end_only.fit()
+    assert torch.equal(weights(every.model), weights(end_only.model))
+    assert {k: v for k, v in m_every.items() if k != "best"} == {k: v for k, v in m_end.items() if k != "best"}
+    assert sum("sq/mAP" in r for r in every.history) == 4 and sum("sq/mAP" in r for r in end_only.history) == 1
+
+
 def test_finished_run_is_reused_without_training(tmp_path):
     run = open_run(tmp_path, "tiny", CONFIG)
     m1 = make(run).fit()

@@ -67,3 +67,22 @@ def test_csv_union_columns_and_env(tmp_path):
     env = json.loads((r.dir / "env.json").read_text())
     assert env["seed"] == 4 and env["packages"]["torch"] and "git_commit" in env
     assert not list(tmp_path.rglob("*.tmp*"))
+
+
+def test_evaluation_spacing_is_the_same_run(tmp_path):
+    """eval_every changes no training (tests/engine/test_loop.py): a run with a learning curve
+    is the run without one, and the ids of runs evaluated at the end only do not move."""
+    from reidlib.engine.experiment import resolve_config
+
+    plain = resolve_config("ide", "quick", None, 0)
+    curve = resolve_config("ide", "quick", {"profile.eval_every": 64}, 0)
+    assert plain["profile"]["eval_every"] == 0 and config_hash(plain) != config_hash(curve)
+    assert run_id(plain) == run_id(curve) == config_hash(
+        {**plain, "profile": {k: v for k, v in plain["profile"].items() if k not in ("name", "seeds",
+                                                                                     "checkpoint_every", "num_workers")}})
+    r = open_run(tmp_path, "ide", curve)
+    r.write_metrics({"sq": {"mAP": 1.0}})
+    shared = open_run(tmp_path, "ide", plain)
+    assert shared.dir == r.dir and shared.state == "finished"
+    assert read_json(r.dir / "config.json")["profile"]["eval_every"] == 64   # as created
+    assert open_run(tmp_path, "ide", resolve_config("ide", "quick", {"profile.epochs": 3}, 0), create=False).dir != r.dir
