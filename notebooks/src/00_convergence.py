@@ -9,7 +9,8 @@
 # (`reidlib.study.convergence.FAMILY_ROWS`: IDE, full MPM-LTL, MSCAN, MGCAM, MaskReID-MF,
 # SemParts) and the ECN cross-domain trainer (market -> duke), each trained for the
 # profile's epochs T (its own where the profile's `recipe_epochs` name its recipe) and,
-# everything else equal, for 2T, with the profile's seeds. A row is
+# everything else equal, for 2T, with the profile's seeds (one family's T and 2T runs before
+# the next family's). A row is
 # **converged** when doubling the training gains less than 2 SQ mAP points or less than 3%.
 # The 2T runs are evaluated along the way for the learning curves.
 
@@ -44,8 +45,11 @@ chosen = {k: FAMILY_ROWS[k] for k in (params.families or FAMILY_ROWS)}
 rows = nb.with_data(chosen)
 epochs = row_epochs(rows, params.profile, params.overrides)   # each family's T (profile.recipe_epochs)
 print("T (epochs) per family:", epochs)
-short = nb.run(rows)
-long = nb.run(with_curves(doubled(rows, epochs), every={label: t // 2 for label, t in epochs.items()}))
+short, long = [], []
+for label, row in rows.items():   # a family's T, then its 2T: a study stopped midway keeps whole checks
+    short.append(nb.run({label: row}))
+    long.append(nb.run(with_curves(doubled({label: row}, epochs), every=epochs[label] // 2)))
+short, long = pd.concat(short, ignore_index=True), pd.concat(long, ignore_index=True)
 if params.ecn:
     xd = {**params.overrides}
     ecn_t = cross_domain_epochs(params.profile, xd)
