@@ -43,12 +43,12 @@ def test_row_epochs_follow_the_profile_recipe_epochs() -> None:
     from reidlib.engine.profiles import get_profile
 
     quick = get_profile("quick")
-    rows = {"mpm": FAMILY_ROWS["mpm (full MPM-LTL)"], "maskreid": FAMILY_ROWS["maskreid (MF, ranking)"]}
+    rows = {"ide": FAMILY_ROWS["ide (IDE, RGB-M)"], "maskreid": FAMILY_ROWS["maskreid (MF, ranking)"]}
     t = row_epochs(rows, "quick")
-    assert t == {"mpm": quick.recipe_epochs.get("mpm_ltl", quick.epochs),
+    assert t == {"ide": quick.recipe_epochs.get("ide", quick.epochs),
                  "maskreid": quick.recipe_epochs.get("maskreid", quick.epochs)}
-    assert t["mpm"] != t["maskreid"]
-    assert row_epochs(rows, "quick", {"profile.epochs": 4}) == {"mpm": 4, "maskreid": 4}
+    assert t["ide"] != t["maskreid"]
+    assert row_epochs(rows, "quick", {"profile.epochs": 4}) == {"ide": 4, "maskreid": 4}
 
 
 def test_learning_curve_reads_epochs_csv(tmp_path, monkeypatch) -> None:
