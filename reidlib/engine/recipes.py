@@ -13,6 +13,9 @@ Recipes (``RECIPES``; epochs are the papers', scale them with ``Recipe.scaled``)
              factor 0.5 (Caffe "step"; the paper gives no factor), phase 2 of 15k iterations
              halved at its midpoint (the paper gives no length). The scaled (CPU) versions
              keep the 75 : 15 split and train at the profile's batch size.
+``mscan``    MSCAN, MGCAM's base (MGCAM sec. 4.1 trains both the same way): ``mgcam``'s stages
+             under their own name, so a profile's ``recipe_epochs`` can give MSCAN its own
+             length (its convergence check passes sooner than MGCAM's).
 ``maskreid`` MaskReID sec. IV: softmax pre-training then the ranking loss; lrs not given.
              Choice: SGD 0.01 for 30 epochs (x0.1 at 20), then 0.001 for 60 (x0.1 at 40).
 ``maskreid_softmax``  MaskReID sec. 4.2, "Results on Small-Scale Datasets" (Table 1):
@@ -84,6 +87,7 @@ RECIPES: dict[str, Recipe] = {
         Stage("softmax", 30, {"base": 0.01, "new": 0.01, "classifier": 0.01}, milestones=[20]),
     ]),
 }
+RECIPES["mscan"] = Recipe("mscan", copy.deepcopy(RECIPES["mgcam"].stages))
 
 #: every key of ``data`` (so rows can override any of them; see reidlib.engine.data_spec)
 DATA_DEFAULT: dict[str, Any] = {
@@ -139,8 +143,9 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
                     "mask / masked_rgb / rgbm, MGCAM Table 2); evaluated with Euclidean, KISSME, XQDA, RR",
         model="mscan", kwargs={"input_kind": "rgbm"}, losses=[{"name": "id", "weight": 1.0}],
         # the MGCAM rows' sampler (Siamese pair batches): E1 / E9 compare MSCAN with MGCAM, and
-        # compared rows share the sampler (MGCAM sec. 4.1 trains both the same way)
-        sampler="siamese", recipe="mgcam", groups="mscan",
+        # compared rows share the sampler and solver (MGCAM sec. 4.1 trains both the same way:
+        # recipe ``mscan`` is ``mgcam``'s stages under their own name)
+        sampler="siamese", recipe="mscan", groups="mscan",
         eval={"protocols": ["sq", "sq+rr"], "extra_metrics": ["kissme", "xqda"]},
         paper_image_size=(160, 64)),      # MGCAM sec. 4.1
     "mgcam": _exp(

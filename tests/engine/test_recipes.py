@@ -24,6 +24,11 @@ def test_papers_schedules_as_written():
     assert g[0].sampler == {"name": "random", "kwargs": {"batch_size": 128}} and g[0].lrs["base"] == 0.01
     assert (g[1].unit, g[1].lrs["base"], g[1].sampler) == ("iterations", 0.001, None)
     assert RECIPES["maskreid"].stages[1].loss_weights == {"id": 0.0}
+    # MSCAN trains as MGCAM does (MGCAM sec. 4.1): the same stages under their own recipe name,
+    # so a profile can give it its own length; the scaled schedules are the same too
+    assert RECIPES["mscan"].to_dict() == {**RECIPES["mgcam"].to_dict(), "name": "mscan"}
+    assert RECIPES["mscan"].scaled(256).to_dict() == {**RECIPES["mgcam"].scaled(256).to_dict(), "name": "mscan"}
+    assert EXPERIMENTS["mscan"]["recipe"] == "mscan" and EXPERIMENTS["mgcam"]["recipe"] == "mgcam"
 
 
 def test_recipe_overrides_and_unknowns():

@@ -118,5 +118,5 @@ def test_recipe_epochs_give_each_family_its_own_length_and_run_identity():
         resolve_config("ide", "smoke", {"profile.recipe_epochs": {"ide": 0}})
     quick = get_profile("quick")
     assert quick.recipe_epochs and quick.to_dict()["recipe_epochs"] == quick.recipe_epochs
-    for exp, recipe in (("maskreid", "maskreid"), ("ide", "ide"), ("mscan", "mgcam"), ("mpm_ltl", "mpm_ltl")):
+    for exp, recipe in (("maskreid", "maskreid"), ("ide", "ide"), ("mscan", "mscan"), ("mgcam", "mgcam"), ("mpm_ltl", "mpm_ltl")):
         assert resolve_config(exp, "quick")["profile"]["epochs"] == quick.recipe_epochs.get(recipe, quick.epochs)
