@@ -18,9 +18,9 @@ Retrieval: the normalised global feature (``ecn``, ``direct``, ``supervised``; E
 pool5) or ``[global, head, upper, lower]`` (``ecn_parts``), cosine distance.
 
 Defaults are ECN's published hyper-parameters (``beta=0.05``, ``knn=6``, ``alpha=0.01``
-per epoch, ``lambda=0.3`` for ``ecn``) and SemParts' optimiser (recipe ``semparts``: Adam 3e-4, wd
-5e-4). ECN's epoch-based schedule (neighbourhood from epoch 5 of 60, memory momentum
-``0.01 * epoch``) is scaled to the run's length: ``knn_start = round(5/60 * epochs)``,
+per epoch, ``lambda=0.3`` for ``ecn``) and SemParts' optimiser (recipe ``cross_domain``:
+``semparts``' stages under their own name, Adam 3e-4, wd 5e-4). ECN's epoch-based schedule
+(neighbourhood from epoch 5 of 60, memory momentum ``0.01 * epoch``) is scaled to the run's length: ``knn_start = round(5/60 * epochs)``,
 momentum ``0.01 * epoch * 60 / epochs``. Not reproduced: ECN's 4096-d embedding +
 dropout and its frozen conv1..layer2 (the SemParts model has neither).
 
@@ -112,7 +112,7 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
                        epochs: int | None = 8, batch_p: int = 8, batch_k: int = 4, seed: int = 0,
                        lam: float | None = None, beta: float = 0.05, knn: int = 6, alpha: float = 0.01,
                        knn_start: int | None = None, seg_weight: float = 1.0, camstyle: str | None = "stats",
-                       recipe: str = "semparts", max_steps_per_epoch: int | None = None,
+                       recipe: str = "cross_domain", max_steps_per_epoch: int | None = None,
                        cache_images: bool = True, erase_p: float = 0.5, evaluate: bool = True,
                        quiet: bool = True, model_kwargs: Mapping[str, Any] | None = None,
                        profile_format: Mapping[str, Any] | None = None, from_scratch: bool = False,

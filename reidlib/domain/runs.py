@@ -11,7 +11,7 @@ engine's dotted keys (``reidlib.engine.experiment.apply_override``)::
      "source": {"name": "market", "root": None, "key": "<data identity>"},
      "target": {"name": "duke", "root": None, "key": "<data identity>"},
      "adaptation": {"lam": None, "beta": 0.05, "knn": 6, "alpha": 0.01, "knn_start": None,
-                    "seg_weight": 1.0, "camstyle": "stats", "recipe": "semparts", "erase_p": 0.5},
+                    "seg_weight": 1.0, "camstyle": "stats", "recipe": "cross_domain", "erase_p": 0.5},
      "model": {"kwargs": {}}}
 
 e.g. ``{"profile.epochs": 4, "adaptation.lam": 0.3}``. ``profile.*`` keys apply first. The
@@ -34,7 +34,7 @@ from .adaptation import METHODS, REAL_DOMAINS, SYNTH_DOMAINS, load_domain, train
 EXPERIMENT = "cross_domain"
 #: every key of ``cfg["adaptation"]`` (the method's hyper-parameters, see adaptation.py)
 ADAPTATION_DEFAULT: dict[str, Any] = {"lam": None, "beta": 0.05, "knn": 6, "alpha": 0.01, "knn_start": None,
-                                      "seg_weight": 1.0, "camstyle": "stats", "recipe": "semparts",
+                                      "seg_weight": 1.0, "camstyle": "stats", "recipe": "cross_domain",
                                       "erase_p": 0.5}
 
 

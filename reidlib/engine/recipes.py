@@ -23,6 +23,10 @@ Recipes (``RECIPES``; epochs are the papers', scale them with ``Recipe.scaled``)
              settings [33]: the softmax stage of ``maskreid`` alone (no ranking stage).
 ``semparts`` SemParts sec. IV-A: Adam 3e-4, weight decay 5e-4, 80 epochs (no decay given;
              choice: x0.1 at 40, the ECN code's step).
+``cross_domain``  the cross-domain trainer's (E10: ECN, ECN + parts, direct transfer,
+             supervised; reidlib.domain): ``semparts``' stages under their own name, so a
+             profile's ``recipe_epochs`` gives the E10 runs their own length, from their own
+             check (00's ECN row), not SemParts'.
 ``ide``      a plain baseline (IDE, Zheng et al.): SGD 0.01 base / 0.1 new, x0.1 at 2/3 of training.
 
 ``paper_image_size``: the input size of the experiment's paper, used by the ``paper`` profile
@@ -88,6 +92,7 @@ RECIPES: dict[str, Recipe] = {
     ]),
 }
 RECIPES["mscan"] = Recipe("mscan", copy.deepcopy(RECIPES["mgcam"].stages))
+RECIPES["cross_domain"] = Recipe("cross_domain", copy.deepcopy(RECIPES["semparts"].stages))
 
 #: every key of ``data`` (so rows can override any of them; see reidlib.engine.data_spec)
 DATA_DEFAULT: dict[str, Any] = {

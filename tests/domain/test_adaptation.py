@@ -121,6 +121,20 @@ def test_run_cross_domain_learning_curve(domains, tmp_path):
     assert [r["epoch"] for r in rows] == ["1", "2"] and all(r["sq/mAP"] not in ("", None) for r in rows)
 
 
+def test_cross_domain_runs_take_their_own_recipe_length(domains):
+    """The E10 runs' length is ``recipe_epochs["cross_domain"]`` (their own check, 00's ECN row),
+    not SemParts' (``recipe_epochs["semparts"]``); an explicit profile.epochs wins for both."""
+    from reidlib.domain import resolve_cross_domain
+
+    src, tgt = domains
+    base = resolve_cross_domain(src, tgt, "ecn", "smoke")["profile"]["epochs"]
+    own = {"profile.recipe_epochs": {"cross_domain": base + 3, "semparts": base + 5}}
+    assert resolve_cross_domain(src, tgt, "ecn", "smoke", own)["profile"]["epochs"] == base + 3
+    semparts_only = {"profile.recipe_epochs": {"semparts": base + 5}}
+    assert resolve_cross_domain(src, tgt, "ecn", "smoke", semparts_only)["profile"]["epochs"] == base
+    assert resolve_cross_domain(src, tgt, "ecn", "smoke", {**own, "profile.epochs": 7})["profile"]["epochs"] == 7
+
+
 def test_run_cross_domain_errors(domains):
     src, tgt = domains
     with pytest.raises(KeyError, match="valid: " + ", ".join(METHODS)):

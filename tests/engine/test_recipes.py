@@ -29,6 +29,8 @@ def test_papers_schedules_as_written():
     assert RECIPES["mscan"].to_dict() == {**RECIPES["mgcam"].to_dict(), "name": "mscan"}
     assert RECIPES["mscan"].scaled(256).to_dict() == {**RECIPES["mgcam"].scaled(256).to_dict(), "name": "mscan"}
     assert EXPERIMENTS["mscan"]["recipe"] == "mscan" and EXPERIMENTS["mgcam"]["recipe"] == "mgcam"
+    # the cross-domain trainer (E10) trains with SemParts' optimiser, under its own recipe name
+    assert RECIPES["cross_domain"].to_dict() == {**RECIPES["semparts"].to_dict(), "name": "cross_domain"}
 
 
 def test_recipe_overrides_and_unknowns():
