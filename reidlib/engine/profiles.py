@@ -2,7 +2,7 @@
 
 ``smoke``  CI: seconds per experiment (tiny synthetic set, 32x16... 64x32, 1-2 epochs).
 ``quick``  the default ``make study``: every experiment, 3 seeds, 512-epoch runs (MPM-LTL,
-           MSCAN and MaskReID 256, MGCAM and SemParts 1,024: ``recipe_epochs``; 2-3 days on 2 AVX2 cores, resumable across
+           MSCAN and MaskReID 256, IDE, MGCAM and SemParts 1,024: ``recipe_epochs``; 2-3 days on 2 AVX2 cores, resumable across
            sessions: README "The converged study"): SynthReID preset ``study`` (50 training identities, the quick
            preset's 100 test identities) at 96x32 (MPM's 6x2 map), ``epochs`` epochs of at
            most 14 steps of 32 images (one pass over the training images; it caps only the
@@ -171,18 +171,18 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 
 #: the epochs T of the quick / full profiles, from 00_convergence's doubling check on the
 #: segmenter's masks (the papers' kind), seed 0, fp32 (README "The converged study", issue 16).
-#: SQ mAP at 128 / 256 / 512 / 1,024 epochs: IDE 55.6 / 64.6 / 68.2, MPM-LTL 60.2 / 64.9 / 63.7,
+#: SQ mAP at 128 / 256 / 512 / 1,024 epochs: IDE 55.6 / 64.6 / 68.2 / 72.1, MPM-LTL 60.2 / 64.9 / 63.7,
 #: MSCAN 50.7 / 52.5 / 54.0, MGCAM 53.2 / 56.5 / 58.7 / 60.8, SemParts 48.3 / 54.9 / 58.6 / 62.9;
 #: MaskReID 42.1 / 48.2 / 55.2 / 57.1 at 64 / 128 / 256 / 512. Each family trains the shortest
 #: length that passed, else the length the check asks for next: MPM-LTL, MSCAN and MaskReID 256
-#: (passed: 256 -> 512 gains -1.2, +1.5 and +1.9), MGCAM and SemParts 1,024 (failed at 512:
-#: +2.1 = 3.6% and +4.3), IDE 512 (failed at 256); the cross-domain runs (recipe
+#: (passed: 256 -> 512 gains -1.2, +1.5 and +1.9), IDE, MGCAM and SemParts 1,024 (failed at
+#: 512: +3.9, +2.1 = 3.6% and +4.3); the cross-domain runs (recipe
 #: ``cross_domain``, 00's ECN row) 512 (SQ mAP on the target 29.0 at 256; 512 not yet checked).
 #: 00_convergence checks T against 2T in every study; a family's length changes only its own
 #: run ids.
 QUICK_EPOCHS = 512
 QUICK_RECIPE_EPOCHS = {"mpm_ltl": 256, "mscan": 256, "maskreid": 256, "maskreid_softmax": 256,
-                       "mgcam": 1024, "semparts": 1024}
+                       "ide": 1024, "mgcam": 1024, "semparts": 1024}
 
 QUICK = Profile("quick", data_preset="study", image_size=(96, 32), epochs=QUICK_EPOCHS, seeds=(0, 1, 2),
                 batch_p=8, batch_k=4, max_steps_per_epoch=14, precision="auto", from_scratch=True,
