@@ -20,8 +20,8 @@ pool5) or ``[global, head, upper, lower]`` (``ecn_parts``), cosine distance.
 Defaults are ECN's published hyper-parameters (``beta=0.05``, ``knn=6``, ``alpha=0.01``
 per epoch, ``lambda=0.3`` for ``ecn``) and SemParts' optimiser (recipe ``cross_domain``:
 ``semparts``' stages under their own name, Adam 3e-4, wd 5e-4). ECN's epoch-based schedule
-(neighbourhood from epoch 5 of 60, memory momentum ``0.01 * epoch``) is scaled to the run's length: ``knn_start = round(5/60 * epochs)``,
-momentum ``0.01 * epoch * 60 / epochs``. Not reproduced: ECN's 4096-d embedding +
+(neighbourhood from epoch 5 of 60, memory momentum ``0.01 * epoch``) is scaled to the run's
+length: ``knn_start = round(5/60 * epochs)``, momentum ``0.01 * epoch * 60 / epochs``. Not reproduced: ECN's 4096-d embedding +
 dropout and its frozen conv1..layer2 (the SemParts model has neither).
 
 Part maps: the target's are used for the part classifier when present; a target

@@ -2,9 +2,10 @@
 
 ``smoke``  CI: seconds per experiment (tiny synthetic set, 32x16... 64x32, 1-2 epochs).
 ``quick``  the default ``make study``: every experiment, 3 seeds, 512-epoch runs (MPM-LTL,
-           MSCAN and MaskReID 256, IDE, MGCAM and SemParts 1,024: ``recipe_epochs``; 2-3 days on 2 AVX2 cores, resumable across
-           sessions: README "The converged study"): SynthReID preset ``study`` (50 training identities, the quick
-           preset's 100 test identities) at 96x32 (MPM's 6x2 map), ``epochs`` epochs of at
+           MSCAN and MaskReID 256, IDE, MGCAM and SemParts 1,024: ``recipe_epochs``; 2-3
+           days on 2 AVX2 cores, resumable across sessions: README "The converged study"):
+           SynthReID preset ``study`` (50 training identities, the quick preset's 100 test
+           identities) at 96x32 (MPM's 6x2 map), ``epochs`` epochs of at
            most 14 steps of 32 images (one pass over the training images; it caps only the
            samplers whose epoch is longer: MaskReID's one batch per identity and the Siamese
            pairs, so MGCAM's phases keep the paper's 75 : 15 iterations); the E3 / E7 / E12
@@ -171,8 +172,9 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 
 #: the epochs T of the quick / full profiles, from 00_convergence's doubling check on the
 #: segmenter's masks (the papers' kind), seed 0, fp32 (README "The converged study", issue 16).
-#: SQ mAP at 128 / 256 / 512 / 1,024 epochs: IDE 55.6 / 64.6 / 68.2 / 72.1, MPM-LTL 60.2 / 64.9 / 63.7,
-#: MSCAN 50.7 / 52.5 / 54.0, MGCAM 53.2 / 56.5 / 58.7 / 60.8, SemParts 48.3 / 54.9 / 58.6 / 62.9;
+#: SQ mAP at 128 / 256 / 512 / 1,024 epochs: IDE 55.6 / 64.6 / 68.2 / 72.1, MPM-LTL 60.2 /
+#: 64.9 / 63.7, MSCAN 50.7 / 52.5 / 54.0, MGCAM 53.2 / 56.5 / 58.7 / 60.8, SemParts 48.3 / 54.9 /
+#: 58.6 / 62.9;
 #: MaskReID 42.1 / 48.2 / 55.2 / 57.1 at 64 / 128 / 256 / 512. Each family trains the shortest
 #: length that passed, else the length the check asks for next: MPM-LTL, MSCAN and MaskReID 256
 #: (passed: 256 -> 512 gains -1.2, +1.5 and +1.9), IDE, MGCAM and SemParts 1,024 (failed at
