@@ -174,11 +174,11 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 #: segmenter's masks (the papers' kind), seed 0, fp32 (README "The converged study", issue 16).
 #: SQ mAP at 128 / 256 / 512 / 1,024 epochs: IDE 55.6 / 64.6 / 68.2 / 72.1, MPM-LTL 60.2 /
 #: 64.9 / 63.7, MSCAN 50.7 / 52.5 / 54.0, MGCAM 53.2 / 56.5 / 58.7 / 60.8, SemParts 48.3 / 54.9 /
-#: 58.6 / 62.9;
+#: 58.6 / 62.9 (2,048: 62.8);
 #: MaskReID 42.1 / 48.2 / 55.2 / 57.1 at 64 / 128 / 256 / 512. Each family trains the shortest
 #: length that passed, else the length the check asks for next: MPM-LTL, MSCAN and MaskReID 256
-#: (passed: 256 -> 512 gains -1.2, +1.5 and +1.9), IDE, MGCAM and SemParts 1,024 (failed at
-#: 512: +3.9, +2.1 = 3.6% and +4.3); the cross-domain runs (recipe
+#: (passed: 256 -> 512 gains -1.2, +1.5 and +1.9), SemParts 1,024 (failed at 512: +4.3; passed
+#: at 1,024: -0.1), IDE and MGCAM 1,024 (failed at 512: +3.9 and +2.1 = 3.6%); the cross-domain runs (recipe
 #: ``cross_domain``, 00's ECN row) 512 (SQ mAP on the target 29.0 at 256; 512 not yet checked).
 #: 00_convergence checks T against 2T in every study; a family's length changes only its own
 #: run ids.
