@@ -175,11 +175,12 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 #: SQ mAP at 128 / 256 / 512 / 1,024 / 2,048 epochs: IDE 55.6 / 64.6 / 68.2 / 72.1 / 74.3,
 #: MPM-LTL 60.2 / 64.9 / 63.7, MSCAN 50.7 / 52.5 / 54.0, MGCAM 53.2 / 56.5 / 58.7 / 60.8 / 62.6,
 #: SemParts 48.3 / 54.9 / 58.6 / 62.9 / 62.8; MaskReID 42.1 / 48.2 / 55.2 / 57.1 at 64 / 128 /
-#: 256 / 512; ECN (target) 29.0 / 33.5 / 35.2 at 256 / 512 / 1,024. Each family trains the shortest length that
-#: passed, else the length the check asks for next: MPM-LTL, MSCAN and MaskReID 256 (passed:
-#: 256 -> 512 gains -1.2, +1.5 and +1.9), MGCAM and SemParts 1,024 (passed: 1,024 -> 2,048 gains
-#: +1.8 and -0.1), IDE 2,048 (failed at 1,024: +2.2 = 3.05%); the cross-domain runs (recipe
-#: ``cross_domain``, 00's ECN row) 512 (failed at 256: +4.5; passed at 512: +1.7 at 1,024).
+#: 256 / 512; ECN (target) 29.0 / 33.5 / 35.2 at 256 / 512 / 1,024. Each family trains the
+#: shortest length that passed, else the length the check asks for next: MPM-LTL, MSCAN and
+#: MaskReID 256 (passed: 256 -> 512 gains -1.2, +1.5 and +1.9), MGCAM and SemParts 1,024
+#: (passed: 1,024 -> 2,048 gains +1.8 and -0.1), IDE 2,048 (failed at 1,024: +2.2 = 3.05%); the
+#: cross-domain runs (recipe ``cross_domain``, 00's ECN row) 512 (failed at 256: +4.5; passed at
+#: 512: +1.7 at 1,024).
 #: 00_convergence checks T against 2T in every study; a family's length changes only its own
 #: run ids.
 QUICK_EPOCHS = 512
