@@ -19,6 +19,7 @@ consumed batches of the re-seeded sampler).
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -248,6 +249,7 @@ class Trainer:
             lrs = set_lrs(self.optimizer, stage, ein)
             weights = self._weights()
             self.sampler.set_epoch(self.epoch)
+            started = time.perf_counter()
             self._emit("on_epoch_start", self.epoch)
             todo = itertools.islice(iter(self.sampler), self.step, self.steps_per_epoch)
             for indices, batch in self.loader.batches(todo):
@@ -264,12 +266,16 @@ class Trainer:
             last = self.epoch + 1 == self.epochs
             if self.evaluator is not None and (last or (self.eval_every and (self.epoch + 1) % self.eval_every == 0)):
                 row.update(self._evaluate())
+            row["wall_s"] = round(time.perf_counter() - started, 3)
             self.history.append(row)
             self.epoch, self.step, self.sums = self.epoch + 1, 0, {}
             self._emit("on_epoch_end", row)
         metrics = self._final_metrics()
         if self.run is not None and self.is_main:
             self.run.write_metrics(metrics)
+            wall = sum(float(r.get("wall_s") or 0.0) for r in self.history)
+            self._announce(f"finished ({self.epochs} epochs, {self.global_step:,} steps; "
+                           f"{wall / 60:.1f} min of training and evaluation, epochs.csv's wall_s)")
         D.barrier()
         self._emit("on_train_end", metrics)
         return metrics

@@ -7,7 +7,9 @@ Layout::
                        CPU model / capability / avx512 / amx_bf16, resolved precision,
                        torch threads and version (reidlib.engine.machine.describe_machine)
     train.log          what ``train`` printed for this run (appended per session)
-    epochs.csv         one row per epoch: every loss term and learning rate
+    epochs.csv         one row per epoch: every loss term and learning rate, the evaluation's
+                       metrics where it ran, and ``wall_s``: the seconds the epoch took
+                       (training + evaluation; a resumed epoch counts from the resume)
     metrics.json       rank-1/5/10 and mAP per protocol; written last = "finished"
     checkpoints/last.pt, checkpoints/best.pt   (see checkpoint.py)
 
