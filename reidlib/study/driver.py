@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
+from reidlib.study.provenance import cpu_kind, provenance_lines
 from reidlib.study.report import read_results, study_order
 
 
@@ -156,7 +157,7 @@ def _machine_line(profile: str) -> str:
     except (KeyError, ValueError):
         precision = None
     m = describe_machine(precision)
-    kind = "AVX-512 + AMX" if m["amx_bf16"] else "AVX-512" if m["avx512"] else m["cpu_capability"] or "unknown"
+    kind = cpu_kind(m)
     return (f"Machine: {m['cpu_model']} ({kind}, torch capability {m['cpu_capability'] or '?'}), "
             f"{m['cpu_count']} cores, precision {m['precision'] or '?'}"
             f"{' (forced by REIDLIB_PRECISION)' if m['forced_precision'] else ''}, {m['torch_threads']} torch threads, "
@@ -182,7 +183,9 @@ def write_summary(result: StudyResult) -> Path:
 
     Wall times of this call's notebooks replace earlier ones in ``wall_times.json`` (so a
     ``--only`` rerun keeps the others). The summary opens with the profile, the verdict rule
-    and a verdict-at-a-glance table, then the wall times (study order), then every table.
+    and a verdict-at-a-glance table, then the wall times (study order), where the runs come from
+    (:func:`reidlib.study.provenance.provenance_lines`: the commits, CPU kinds and precisions that
+    trained them), then every table.
     """
     base = paths.runs_dir() / result.profile
     times_path = base / "wall_times.json"
@@ -204,6 +207,7 @@ def write_summary(result: StudyResult) -> Path:
         t = times[name]
         lines.append(f"| {name} | {'ok' if t['ok'] else 'FAILED: ' + t['error'][:80]} | {t['seconds']:.0f} |")
     lines += ["", f"Total: {sum(t['seconds'] for t in times.values()) / 60:.1f} min", ""]
+    lines += provenance_lines(result.profile)
     for res in results:
         lines += [f"## {res['title']}", "", res.get("claim", ""), "", res["table_md"], ""]
         if res.get("verdict"):
