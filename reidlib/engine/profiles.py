@@ -2,7 +2,7 @@
 
 ``smoke``  CI: seconds per experiment (tiny synthetic set, 32x16... 64x32, 1-2 epochs).
 ``quick``  the default ``make study``: every experiment, 3 seeds, 512-epoch runs (MPM-LTL,
-           MSCAN and MaskReID 256, IDE, MGCAM and SemParts 1,024: ``recipe_epochs``; 2-3
+           MSCAN and MaskReID 256, MGCAM and SemParts 1,024, IDE 2,048: ``recipe_epochs``; 2-3
            days on 2 AVX2 cores, resumable across sessions: README "The converged study"):
            SynthReID preset ``study`` (50 training identities, the quick preset's 100 test
            identities) at 96x32 (MPM's 6x2 map), ``epochs`` epochs of at
@@ -172,13 +172,14 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 
 #: the epochs T of the quick / full profiles, from 00_convergence's doubling check on the
 #: segmenter's masks (the papers' kind), seed 0, fp32 (README "The converged study", issue 16).
-#: SQ mAP at 128 / 256 / 512 / 1,024 / 2,048 epochs: IDE 55.6 / 64.6 / 68.2 / 72.1 / 74.3,
+#: SQ mAP at 128 / 256 / 512 / 1,024 / 2,048 (/ 4,096) epochs: IDE 55.6 / 64.6 / 68.2 / 72.1 / 74.3 / 70.2,
 #: MPM-LTL 60.2 / 64.9 / 63.7, MSCAN 50.7 / 52.5 / 54.0, MGCAM 53.2 / 56.5 / 58.7 / 60.8 / 62.6,
 #: SemParts 48.3 / 54.9 / 58.6 / 62.9 / 62.8; MaskReID 42.1 / 48.2 / 55.2 / 57.1 at 64 / 128 /
 #: 256 / 512; ECN (target) 29.0 / 33.5 / 35.2 at 256 / 512 / 1,024. Each family trains the
 #: shortest length that passed, else the length the check asks for next: MPM-LTL, MSCAN and
 #: MaskReID 256 (passed: 256 -> 512 gains -1.2, +1.5 and +1.9), MGCAM and SemParts 1,024
-#: (passed: 1,024 -> 2,048 gains +1.8 and -0.1), IDE 2,048 (failed at 1,024: +2.2 = 3.05%); the
+#: (passed: 1,024 -> 2,048 gains +1.8 and -0.1), IDE 2,048 (failed at 1,024: +2.2 = 3.05%;
+#: passed at 2,048: -4.1 at 4,096); the
 #: cross-domain runs (recipe ``cross_domain``, 00's ECN row) 512 (failed at 256: +4.5; passed at
 #: 512: +1.7 at 1,024).
 #: 00_convergence checks T against 2T in every study; a family's length changes only its own
