@@ -15,14 +15,13 @@ none). :func:`study_provenance` groups the runs by (commit, CPU kind, precision)
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
 
 from reidlib import paths
-from reidlib.engine.runs import read_csv
+from reidlib.engine.runs import read_csv, read_json
 from reidlib.study.report import study_order
 
 
@@ -45,7 +44,7 @@ def run_provenance(run_dir: str | Path) -> dict[str, Any]:
     """
     folder = Path(run_dir)
     env_path = folder / "env.json"
-    env = json.loads(env_path.read_text()) if env_path.is_file() else {}
+    env = read_json(env_path) if env_path.is_file() else {}
     machine = env.get("machine") or {}
     fmt = env.get("format") or {}
     wall: float | None = None
@@ -72,7 +71,7 @@ def study_provenance(profile: str) -> pd.DataFrame:
     base = paths.runs_dir() / profile / "results"
     users: dict[str, list[str]] = {}
     for rj in sorted(base.glob("*/runs.json")) if base.is_dir() else []:
-        for run_dir in json.loads(rj.read_text()):
+        for run_dir in read_json(rj):
             users.setdefault(run_dir, []).append(rj.parent.name)
     cols = ["commit", "cpu", "precision", "runs", "notebooks", "training_h", "untimed"]
     if not users:
