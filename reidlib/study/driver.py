@@ -17,7 +17,7 @@ from pathlib import Path
 
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
-from reidlib.study.provenance import cpu_kind, provenance_lines
+from reidlib.study.provenance import cpu_kind, provenance_lines, result_currency
 from reidlib.study.report import read_results, study_order
 
 
@@ -183,7 +183,9 @@ def write_summary(result: StudyResult) -> Path:
 
     Wall times of this call's notebooks replace earlier ones in ``wall_times.json`` (so a
     ``--only`` rerun keeps the others). The summary opens with the profile, the verdict rule
-    and a verdict-at-a-glance table, then the wall times (study order), where the runs come from
+    and a verdict-at-a-glance table (with each result's currency: from the profile as now
+    defined, a seed subset, or an older definition, :func:`reidlib.study.provenance.result_currency`),
+    then the wall times (study order), where the runs come from
     (:func:`reidlib.study.provenance.provenance_lines`: the commits, CPU kinds and precisions that
     trained them), then every table.
     """
@@ -198,10 +200,18 @@ def write_summary(result: StudyResult) -> Path:
              "A paper's ordering \"A beats B\" **holds** when the per-seed paired difference is significant "
              "(paired t-test, p < 0.05), is **reversed** when significantly negative, and is otherwise "
              "**within noise** (see `reidlib/study/verdict.py`).", "",
-             "## Verdicts at a glance", "", "| experiment | verdict |", "|---|---|"]
+             "## Verdicts at a glance", ""]
+    currency = {r.experiment: (r.status, r.why) for r in result_currency(result.profile).itertuples()}
+    n_current = sum(status == "current" for status, _ in currency.values())
+    if results and n_current < len(results):
+        lines += [f"**{len(results) - n_current} of {len(results)} results are not from the profile as now defined** "
+                  "(column \"runs\"): their verdicts stand until their notebooks run again.", ""]
+    lines += ["| experiment | verdict | runs |", "|---|---|---|"]
     for res in results:
         verdict = " ".join(str(res.get("verdict") or "(no verdict recorded)").split()).replace("|", "/")
-        lines.append(f"| [{res['title'].split(' — ')[0]}](#{_anchor(res['title'])}) | {verdict} |")
+        status, why = currency.get(res["experiment"], ("current", ""))
+        runs = status if status == "current" else f"**{status}**: {why}".replace("|", "/")
+        lines.append(f"| [{res['title'].split(' — ')[0]}](#{_anchor(res['title'])}) | {verdict} | {runs} |")
     lines += ["", "## Wall times", "", "| notebook | status | wall time (s) |", "|---|---|---|"]
     for name in sorted(times, key=study_order):
         t = times[name]

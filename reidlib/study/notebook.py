@@ -55,6 +55,21 @@ def collect(spec: type[T], namespace: Mapping[str, Any], before: set[str] | None
     return spec(**{k: namespace[k] for k in fields if k in namespace})
 
 
+def run_as(params: Any) -> dict[str, Any] | None:
+    """How a notebook ran, for its result record: ``{"definition": the profile's fields now
+    (:meth:`reidlib.engine.profiles.Profile.to_dict`), "seeds": the seeds it ran, "overrides": the
+    notebook's engine overrides}``; ``None`` for a profile name outside the registry."""
+    from reidlib.engine.profiles import get_profile
+
+    try:
+        definition = get_profile(str(getattr(params, "profile", ""))).to_dict()
+    except KeyError:
+        return None
+    seeds = getattr(params, "seeds", None)
+    return {"definition": definition, "seeds": [int(s) for s in (definition["seeds"] if seeds is None else seeds)],
+            "overrides": dict(getattr(params, "overrides", None) or {})}
+
+
 def banner(experiment: str, params: Any) -> str:
     """What the stored outputs are: a smoke check of the code, or a study run (markdown)."""
     profile = getattr(params, "profile", "?")
@@ -169,7 +184,7 @@ class Notebook:
 
         p = self._need_params()
         out = write_result(self.experiment, p.profile, title, table, claim=claim, verdict=verdict,
-                           figures=list(figures), tidy=tidy)
+                           figures=list(figures), tidy=tidy, run_as=run_as(p))
         text = describe_result(self.experiment, p.profile, {"result": table, **dict(also or {})}, verdict,
                                list(figures), out, tidy)
         print(text)

@@ -12,6 +12,13 @@ Each result folder ``runs/<profile>/results/<notebook>/runs.json`` (written by
 folder's ``env.json`` holds the commit (``git_commit``), the machine and the numeric format,
 and its ``epochs.csv`` the seconds of each epoch (``wall_s``, from the loop; older runs have
 none). :func:`study_provenance` groups the runs by (commit, CPU kind, precision).
+
+A profile's definition changes as the study learns (its lengths followed the convergence check),
+and a summary is rebuilt from every result on disk, so one table may come from today's profile
+and the next from an older one. :func:`result_currency` compares the definition each result
+recorded (``result.json``'s ``run_as``) with the profile now: **current**, **partial** (a seed
+subset or engine overrides) or **stale** (the profile changed since, or the result predates the
+record), named in the summary's verdict table until the notebook runs again.
 """
 from __future__ import annotations
 
@@ -22,7 +29,7 @@ import pandas as pd
 
 from reidlib import paths
 from reidlib.engine.runs import read_csv, read_json
-from reidlib.study.report import study_order
+from reidlib.study.report import read_results, study_order
 
 
 def cpu_kind(machine: Mapping[str, Any]) -> str:
@@ -114,3 +121,41 @@ def provenance_lines(profile: str) -> list[str]:
         lines.append("**Some run folders named by the results are missing** (commit `missing` below).")
     lines += ["", table.to_markdown(index=False), ""]
     return lines
+
+
+def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None) -> tuple[str, str]:
+    if now is None:
+        return "current", ""  # a profile outside the registry: nothing to compare with
+    if not run_as or not run_as.get("definition"):
+        return "stale", "recorded before results kept their profile's definition"
+    was = run_as["definition"]
+    changed = [f"{k} {was.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(was) | set(now))
+               if k != "name" and was.get(k) != now.get(k)]
+    if changed:
+        return "stale", "the profile changed since: " + "; ".join(changed)
+    partial = []
+    if sorted(run_as.get("seeds") or []) != sorted(now["seeds"]):
+        partial.append(f"seeds {run_as.get('seeds')} of the profile's {now['seeds']}")
+    if run_as.get("overrides"):
+        partial.append(f"overrides {run_as['overrides']}")
+    return ("partial", "; ".join(partial)) if partial else ("current", "")
+
+
+def result_currency(profile: str) -> pd.DataFrame:
+    """One row per stored result of ``profile``: ``experiment``, ``status`` (``"current"``,
+    ``"partial"``, ``"stale"``) and ``why`` (empty when current).
+
+    Current: the result recorded the profile's definition equal to the registry's now
+    (:meth:`reidlib.engine.profiles.Profile.to_dict`, every field but the name), all its seeds
+    and no overrides. Partial: the same definition, but a seed subset or engine overrides.
+    Stale: a field differs (each named with its old and new value) or the result has no record.
+    """
+    from reidlib.engine.profiles import get_profile
+
+    try:
+        now: dict[str, Any] | None = get_profile(profile).to_dict()
+    except KeyError:
+        now = None
+    rows = [{"experiment": r["experiment"], **dict(zip(("status", "why"), _currency(r.get("run_as"), now)))}
+            for r in read_results(profile)]
+    return pd.DataFrame(rows, columns=["experiment", "status", "why"])

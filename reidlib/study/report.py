@@ -23,15 +23,20 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def write_result(experiment: str, profile: str, title: str, table: Any, *, claim: str = "",
                  verdict: str = "", figures: list[str] | None = None,
-                 tidy: Any = None) -> Path:
+                 tidy: Any = None, run_as: dict[str, Any] | None = None) -> Path:
     """Store a result: ``table`` is a pandas DataFrame (rendered as markdown), ``tidy`` the
-    per-run long-format DataFrame written as ``results.csv``."""
+    per-run long-format DataFrame written as ``results.csv``. ``run_as`` records how the notebook
+    ran (:meth:`reidlib.study.notebook.Notebook.finish`: the profile's definition at the time, the
+    seeds, the notebook's overrides), so a later summary can tell a result of the profile as now
+    defined from one kept from an older definition (:func:`reidlib.study.provenance.result_currency`)."""
     out = paths.runs_dir() / profile / "results" / experiment
     record = {
         "experiment": experiment, "profile": profile, "title": title, "claim": claim,
         "verdict": verdict, "figures": list(figures or []),
         "table_md": table.to_markdown(index=False) if hasattr(table, "to_markdown") else str(table),
     }
+    if run_as is not None:
+        record["run_as"] = run_as
     _atomic_write(out / "result.json", json.dumps(record, indent=1))
     if tidy is not None:
         _atomic_write(out / "results.csv", tidy.to_csv(index=False))

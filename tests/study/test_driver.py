@@ -44,6 +44,9 @@ def test_run_study_continues_past_failure(tmp_path, monkeypatch) -> None:
     assert "E2 title" in summary and "**Verdict:** holds" in summary and "FAILED" in summary
     assert report.read_results("smoke")[0]["experiment"] == "E2_ok"
     assert "| [E2 title](#e2-title) | holds |" in summary           # the verdict-at-a-glance table
+    # written without a run_as record: the summary flags it, naming why
+    assert "| holds | **stale**: recorded before results kept their profile's definition |" in summary
+    assert "**1 of 1 results are not from the profile as now defined**" in summary
     assert summary.index("| E1_fail |") < summary.index("| E2_ok |")  # wall times in study order
     # --summary-only rewrites the summary from the stored results and keeps the wall times
     from reidlib.__main__ import main

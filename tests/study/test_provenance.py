@@ -5,7 +5,10 @@ import json
 import pandas as pd
 import pytest
 
-from reidlib.study.provenance import cpu_kind, provenance_lines, run_provenance, study_provenance
+from reidlib.engine.profiles import get_profile
+from reidlib.study.notebook import run_as
+from reidlib.study.provenance import (cpu_kind, provenance_lines, result_currency, run_provenance,
+                                     study_provenance)
 from reidlib.study.report import write_result
 
 AVX2 = {"amx_bf16": False, "avx512": False, "cpu_capability": "AVX2", "precision": "fp32"}
@@ -73,3 +76,30 @@ def test_one_kind_is_not_flagged_and_no_runs_says_so(tmp_path, monkeypatch) -> N
     text = "\n".join(provenance_lines("quick"))
     assert "1 run folder(s), trained by 1 code commit(s) (aaaaaaa) on 1 kind(s) of machine and precision (AVX2 fp32)" in text
     assert "mixed" not in text and "missing" not in text
+
+
+def test_result_currency_tells_current_partial_and_stale(tmp_path, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
+    table = pd.DataFrame({"row": ["x"]})
+    now = get_profile("quick").to_dict()
+    older = {**now, "epochs": 5, "max_steps_per_epoch": 16, "seeds": [0, 1]}
+    write_result("E1_now", "quick", "E1 — now", table, run_as=run_as(SimpleNamespace(profile="quick", seeds=None)))
+    write_result("E2_seed0", "quick", "E2 — s", table,
+                 run_as=run_as(SimpleNamespace(profile="quick", seeds=[0], overrides={})))
+    write_result("E3_over", "quick", "E3 — o", table,
+                 run_as=run_as(SimpleNamespace(profile="quick", seeds=None, overrides={"profile.epochs": 3})))
+    write_result("E4_old", "quick", "E4 — old", table, run_as={"definition": older, "seeds": [0, 1], "overrides": {}})
+    write_result("E5_none", "quick", "E5 — none", table)
+    got = result_currency("quick").set_index("experiment")
+    assert got.loc["E1_now", "status"] == "current" and got.loc["E1_now", "why"] == ""
+    assert got.loc["E2_seed0", "status"] == "partial"
+    assert got.loc["E2_seed0", "why"] == f"seeds [0] of the profile's {now['seeds']}"
+    assert got.loc["E3_over", "status"] == "partial" and "profile.epochs" in got.loc["E3_over", "why"]
+    assert got.loc["E4_old", "status"] == "stale"
+    why = got.loc["E4_old", "why"]  # every changed field, old -> new, in name order; nothing else
+    assert why == (f"the profile changed since: epochs 5 -> {now['epochs']!r}; max_steps_per_epoch 16 -> "
+                   f"{now['max_steps_per_epoch']!r}; seeds [0, 1] -> {now['seeds']!r}")
+    assert got.loc["E5_none", "status"] == "stale" and "recorded before" in got.loc["E5_none", "why"]
+    assert run_as(SimpleNamespace(profile="no-such-profile")) is None
