@@ -212,7 +212,10 @@ def write_summary(result: StudyResult) -> Path:
         status, why = currency.get(res["experiment"], ("current", ""))
         runs = status if status == "current" else f"**{status}**: {why}".replace("|", "/")
         lines.append(f"| [{res['title'].split(' — ')[0]}](#{_anchor(res['title'])}) | {verdict} | {runs} |")
-    lines += ["", "## Wall times", "", "| notebook | status | wall time (s) |", "|---|---|---|"]
+    lines += ["", "## Wall times", "",
+              "Each notebook's own last execution: a run it reused (trained earlier, its record on disk) "
+              "costs nothing here; the training hours of every run the tables use are in \"Where the "
+              "runs come from\".", "", "| notebook | status | wall time (s) |", "|---|---|---|"]
     for name in sorted(times, key=study_order):
         t = times[name]
         lines.append(f"| {name} | {'ok' if t['ok'] else 'FAILED: ' + t['error'][:80]} | {t['seconds']:.0f} |")
