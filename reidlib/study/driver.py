@@ -112,7 +112,9 @@ def run_study(profile: str = "quick", only: str | None = None, *, kernel: str | 
 
 
 def _relative_paths(path: Path) -> None:
-    """Keep machine paths out of an executed notebook (papermill records its input/output paths)."""
+    """Keep machine paths out of an executed notebook: papermill's input/output paths, and the
+    runs folder's and the checkout's absolute paths in printed outputs (``run /home/.../runs/mpm_ltl/ab12:
+    reused`` reads ``run runs/mpm_ltl/ab12: reused``, wherever ``REIDLIB_RUNS`` points)."""
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
@@ -124,6 +126,20 @@ def _relative_paths(path: Path) -> None:
                 meta[key] = str(Path(meta[key]).resolve().relative_to(root))
             except ValueError:
                 meta[key] = Path(meta[key]).name
+    swaps = [(str(paths.runs_dir().resolve()) + "/", "runs/"), (str(root.resolve()) + "/", "")]
+
+    def relative(text: str) -> str:
+        for prefix, short in swaps:
+            text = text.replace(prefix, short)
+        return text
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if isinstance(out.get("text"), str):
+                out["text"] = relative(out["text"])
+            data = out.get("data") or {}
+            if isinstance(data.get("text/plain"), str):
+                data["text/plain"] = relative(data["text/plain"])
     nbformat.write(nb, str(path))
 
 

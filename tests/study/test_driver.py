@@ -31,7 +31,8 @@ def test_run_study_continues_past_failure(tmp_path, monkeypatch) -> None:
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
     _notebook(nbdir / "E1_fail.ipynb", "raise RuntimeError('boom')")
-    code = ("import pandas as pd\nfrom reidlib.study.report import write_result\n"
+    code = ("import pandas as pd\nfrom reidlib import paths\nfrom reidlib.study.report import write_result\n"
+            "print(f'run {paths.runs_dir().resolve()}/mpm_ltl/ab12: reused')\n"
             "write_result('E2_ok', profile, 'E2 title', pd.DataFrame({'a': [1]}), verdict='holds')")
     _notebook(nbdir / "E2_ok.ipynb", code)
     monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path / "runs"))
@@ -39,7 +40,9 @@ def test_run_study_continues_past_failure(tmp_path, monkeypatch) -> None:
     res = driver.run_study("smoke")
     assert [r.name for r in res.failures] == ["E1_fail"]
     assert "boom" in res.failures[0].error
-    assert (tmp_path / "runs" / "smoke" / "notebooks" / "E2_ok.ipynb").is_file()
+    executed = (tmp_path / "runs" / "smoke" / "notebooks" / "E2_ok.ipynb").read_text()
+    assert "run runs/mpm_ltl/ab12: reused" in executed                  # the checkout's path left out
+    assert str(tmp_path.resolve()) not in executed
     summary = (tmp_path / "runs" / "smoke" / "summary.md").read_text()
     assert "E2 title" in summary and "**Verdict:** holds" in summary and "FAILED" in summary
     assert report.read_results("smoke")[0]["experiment"] == "E2_ok"
