@@ -58,7 +58,8 @@ def collect(spec: type[T], namespace: Mapping[str, Any], before: set[str] | None
 def run_as(params: Any) -> dict[str, Any] | None:
     """How a notebook ran, for its result record: ``{"definition": the profile's fields now
     (:meth:`reidlib.engine.profiles.Profile.to_dict`), "seeds": the seeds it ran, "overrides": the
-    notebook's engine overrides}``; ``None`` for a profile name outside the registry."""
+    notebook's engine overrides, "dataset": its data set (``"synth"`` unless the notebook names
+    a real one)}``; ``None`` for a profile name outside the registry."""
     from reidlib.engine.profiles import get_profile
 
     try:
@@ -67,7 +68,8 @@ def run_as(params: Any) -> dict[str, Any] | None:
         return None
     seeds = getattr(params, "seeds", None)
     return {"definition": definition, "seeds": [int(s) for s in (definition["seeds"] if seeds is None else seeds)],
-            "overrides": dict(getattr(params, "overrides", None) or {})}
+            "overrides": dict(getattr(params, "overrides", None) or {}),
+            "dataset": str(getattr(params, "dataset", "synth") or "synth")}
 
 
 def banner(experiment: str, params: Any) -> str:

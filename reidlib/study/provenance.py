@@ -17,8 +17,8 @@ A profile's definition changes as the study learns (its lengths followed the con
 and a summary is rebuilt from every result on disk, so one table may come from today's profile
 and the next from an older one. :func:`result_currency` compares the definition each result
 recorded (``result.json``'s ``run_as``) with the profile now: **current**, **partial** (a seed
-subset or engine overrides) or **stale** (the profile changed since, or the result predates the
-record), named in the summary's verdict table until the notebook runs again.
+subset, engine overrides or a real data set) or **stale** (the profile changed since, or the
+result predates the record), named in the summary's verdict table until the notebook runs again.
 """
 from __future__ import annotations
 
@@ -138,6 +138,8 @@ def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None) -
         partial.append(f"seeds {run_as.get('seeds')} of the profile's {now['seeds']}")
     if run_as.get("overrides"):
         partial.append(f"overrides {run_as['overrides']}")
+    if run_as.get("dataset", "synth") != "synth":
+        partial.append(f"data set {run_as['dataset']}, not the profile's SynthReID")
     return ("partial", "; ".join(partial)) if partial else ("current", "")
 
 
@@ -147,7 +149,9 @@ def result_currency(profile: str) -> pd.DataFrame:
 
     Current: the result recorded the profile's definition equal to the registry's now
     (:meth:`reidlib.engine.profiles.Profile.to_dict`, every field but the name), all its seeds
-    and no overrides. Partial: the same definition, but a seed subset or engine overrides.
+    and no overrides, on SynthReID. Partial: the same definition, but a seed subset, engine
+    overrides or a real data set (a notebook run with ``dataset="market1501"`` under a SynthReID
+    profile writes the same results folder, so the summary says so).
     Stale: a field differs (each named with its old and new value) or the result has no record.
     """
     from reidlib.engine.profiles import get_profile

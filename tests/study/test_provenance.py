@@ -92,6 +92,8 @@ def test_result_currency_tells_current_partial_and_stale(tmp_path, monkeypatch) 
                  run_as=run_as(SimpleNamespace(profile="quick", seeds=None, overrides={"profile.epochs": 3})))
     write_result("E4_old", "quick", "E4 — old", table, run_as={"definition": older, "seeds": [0, 1], "overrides": {}})
     write_result("E5_none", "quick", "E5 — none", table)
+    write_result("E6_real", "quick", "E6 — real", table,
+                 run_as=run_as(SimpleNamespace(profile="quick", seeds=None, dataset="market1501")))
     got = result_currency("quick").set_index("experiment")
     assert got.loc["E1_now", "status"] == "current" and got.loc["E1_now", "why"] == ""
     assert got.loc["E2_seed0", "status"] == "partial"
@@ -102,4 +104,6 @@ def test_result_currency_tells_current_partial_and_stale(tmp_path, monkeypatch) 
     assert why == (f"the profile changed since: epochs 5 -> {now['epochs']!r}; max_steps_per_epoch 16 -> "
                    f"{now['max_steps_per_epoch']!r}; seeds [0, 1] -> {now['seeds']!r}")
     assert got.loc["E5_none", "status"] == "stale" and "recorded before" in got.loc["E5_none", "why"]
+    assert got.loc["E6_real", "status"] == "partial"
+    assert got.loc["E6_real", "why"] == "data set market1501, not the profile's SynthReID"
     assert run_as(SimpleNamespace(profile="no-such-profile")) is None
