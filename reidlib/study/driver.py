@@ -217,7 +217,7 @@ def write_summary(result: StudyResult) -> Path:
              "(paired t-test, p < 0.05), is **reversed** when significantly negative, and is otherwise "
              "**within noise** (see `reidlib/study/verdict.py`).", "",
              "## Verdicts at a glance", ""]
-    currency = {r.experiment: (r.status, r.why) for r in result_currency(result.profile).itertuples()}
+    currency = {r.experiment: (r.status, r.why) for r in result_currency(result.profile, results).itertuples()}
     n_current = sum(status == "current" for status, _ in currency.values())
     if results and n_current < len(results):
         lines += [f"**{len(results) - n_current} of {len(results)} results are not from the profile as now defined** "
@@ -225,7 +225,7 @@ def write_summary(result: StudyResult) -> Path:
     lines += ["| experiment | verdict | runs |", "|---|---|---|"]
     for res in results:
         verdict = " ".join(str(res.get("verdict") or "(no verdict recorded)").split()).replace("|", "/")
-        status, why = currency.get(res["experiment"], ("current", ""))
+        status, why = currency[res["experiment"]]
         runs = status if status == "current" else f"**{status}**: {why}".replace("|", "/")
         lines.append(f"| [{res['title'].split(' — ')[0]}](#{_anchor(res['title'])}) | {verdict} | {runs} |")
     lines += ["", "## Wall times", "",

@@ -143,7 +143,7 @@ def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None) -
     return ("partial", "; ".join(partial)) if partial else ("current", "")
 
 
-def result_currency(profile: str) -> pd.DataFrame:
+def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """One row per stored result of ``profile``: ``experiment``, ``status`` (``"current"``,
     ``"partial"``, ``"stale"``) and ``why`` (empty when current).
 
@@ -153,6 +153,7 @@ def result_currency(profile: str) -> pd.DataFrame:
     overrides or a real data set (a notebook run with ``dataset="market1501"`` under a SynthReID
     profile writes the same results folder, so the summary says so).
     Stale: a field differs (each named with its old and new value) or the result has no record.
+    ``records``: the profile's results when the caller has read them (:func:`read_results`).
     """
     from reidlib.engine.profiles import get_profile
 
@@ -161,5 +162,5 @@ def result_currency(profile: str) -> pd.DataFrame:
     except KeyError:
         now = None
     rows = [{"experiment": r["experiment"], **dict(zip(("status", "why"), _currency(r.get("run_as"), now)))}
-            for r in read_results(profile)]
+            for r in (read_results(profile) if records is None else records)]
     return pd.DataFrame(rows, columns=["experiment", "status", "why"])
