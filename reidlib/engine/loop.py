@@ -214,9 +214,11 @@ class Trainer:
         """Train to the end of the recipe (resuming from ``run.last`` when present) and
         return the final metrics; a finished run returns its stored metrics untouched.
         With a run, the first printed line names its folder and whether it is new, resumed
-        (from which epoch) or reused, and what is printed also goes to its ``train.log``."""
+        (from which epoch) or reused, and what is printed while it trains also goes to its
+        ``train.log``. A finished run's folder is read, never written: reusing it leaves its
+        record (``train.log`` included) byte for byte as it was committed."""
         try:
-            if self.run is None or not self.is_main:
+            if self.run is None or not self.is_main or self.run.state == "finished":
                 return self._fit()
             with TeeLog(self.run.log_path):
                 return self._fit()

@@ -6,7 +6,7 @@ Layout::
     env.json           package versions, device, seed, git commit, host, and the machine:
                        CPU model / capability / avx512 / amx_bf16, resolved precision,
                        torch threads and version (reidlib.engine.machine.describe_machine)
-    train.log          what ``train`` printed for this run (appended per session)
+    train.log          what ``train`` printed for this run (appended per session; not on reuse)
     epochs.csv         one row per epoch: every loss term and learning rate, the evaluation's
                        metrics where it ran, and ``wall_s``: the seconds the epoch took
                        (training + evaluation; a resumed epoch counts from the resume)

@@ -99,9 +99,11 @@ def test_evaluating_along_the_way_changes_no_training():
 def test_finished_run_is_reused_without_training(tmp_path):
     run = open_run(tmp_path, "tiny", CONFIG)
     m1 = make(run).fit()
+    record = {f.name: f.read_bytes() for f in run.dir.iterdir() if f.is_file()}
     t = make(open_run(tmp_path, "tiny", CONFIG))
     w0 = weights(t.model)
     assert t.fit() == m1 == run.metrics()
+    assert {f.name: f.read_bytes() for f in run.dir.iterdir() if f.is_file()} == record  # nothing rewritten
     assert torch.equal(weights(t.model), w0) and t.global_step == 0
 
 
