@@ -48,3 +48,27 @@ def test_strip_images_keeps_text() -> None:
     nb.metadata["widgets"] = {"state": {}}
     assert tool.strip_images(nb) == 1
     assert [o["output_type"] for o in nb.cells[0].outputs] == ["stream"] and "widgets" not in nb.metadata
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=[p.stem for p in SOURCES])
+def test_papermill_reads_every_parameter(src: Path) -> None:
+    """`papermill --help-notebook` and `-p`/`-y` see every name of the parameters cell, with its
+    comment as help (papermill skips a line whose comment holds a second '=')."""
+    import ast
+    import logging
+
+    from papermill.translators import PythonTranslator
+
+    nb = nbformat.read(str(ROOT / "notebooks" / f"{src.stem}.ipynb"), as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{src.name}: {len(cells)} cells tagged 'parameters' (want 1)"
+    assigned = [t.id for node in ast.parse(cells[0].source).body if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)]
+    logging.disable(logging.WARNING)
+    try:
+        seen = {p.name: p for p in PythonTranslator.inspect(cells[0])}
+    finally:
+        logging.disable(logging.NOTSET)
+    assert list(seen) == assigned, f"{src.name}: papermill reads {list(seen)}, the cell assigns {assigned}"
+    assert all(p.help for p in seen.values()), f"{src.name}: parameters without a help comment: " \
+        f"{[n for n, p in seen.items() if not p.help]}"

@@ -21,13 +21,13 @@ nb = Notebook(globals(), "00_convergence")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | full | paper
-seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
+seeds = None        # None: the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"   # synth, or market1501 ...
-data_root = None    # folder of a real data set (None = $REIDLIB_DATA/<name>)
+data_root = None    # folder of a real data set (None: $REIDLIB_DATA/<name>)
 overrides = {}      # engine overrides for every row, e.g. {"profile.epochs": 4}
 masks = None                # None: a segmenter's, as the papers (synth: extracted; real: the mask mirror) | true | none
 segmenter = "reidlib_fcn"   # mask extractor of reidlib.masks.SEGMENTERS
-families = None     # labels of FAMILY_ROWS to check; None = all
+families = None     # labels of FAMILY_ROWS to check; None: all
 ecn = True          # check the ECN cross-domain trainer (market -> duke) too
 
 # %%

@@ -21,7 +21,7 @@ nb = Notebook(globals(), "00_synthreid")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | full | paper: the SynthReID preset and the CNN's scale
-seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
+seeds = None        # None: the profile's seeds, or e.g. [0, 1, 2]
 domains = ["market", "duke"]             # SynthReID domain styles (samples, chance, histogram)
 cnn_domains = None  # domain styles the CNN trains on; None: both (quick: market; E10 trains on duke)
 kinds = None        # CNN input kinds: rgb, masked_rgb, rgbm; None: all three (quick: rgb and

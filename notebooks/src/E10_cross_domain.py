@@ -24,10 +24,10 @@ nb = Notebook(globals(), "E10_cross_domain")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | full | paper
-seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
+seeds = None        # None: the profile's seeds, or e.g. [0, 1, 2]
 directions = None   # source->target: market, duke (SynthReID) or market1501, dukemtmcreid; None: both
 methods = ["direct", "ecn", "ecn_parts", "supervised"]   # reidlib.domain.METHODS
-data_root = None    # parent folder of the real data sets (None = $REIDLIB_DATA)
+data_root = None    # parent folder of the real data sets (None: $REIDLIB_DATA)
 overrides = {}      # dotted overrides of every run, e.g. {"profile.epochs": 4, "adaptation.lam": 0.3}
 
 # %%

@@ -24,12 +24,12 @@ nb = Notebook(globals(), "E12_mask_quality")
 
 # %% tags=["parameters"]
 profile = "smoke"               # smoke | quick | full | paper
-seeds = None                    # None = the profile's seeds, or e.g. [0, 1, 2]
+seeds = None                    # None: the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"               # synth, or market1501 / dukemtmcreid / cuhk03 ...
-data_root = None                # folder of a real data set (None = $REIDLIB_DATA/<name>)
+data_root = None                # folder of a real data set (None: $REIDLIB_DATA/<name>)
 overrides = {}                  # engine overrides for every row, e.g. {"profile.epochs": 4}
-methods = None                  # None = ["mpm"] at smoke, else ["mpm", "mgcam"]
-mask_ious = None                # None = [0.7] at smoke, else [0.9, 0.7, 0.5]
+methods = None                  # None: ["mpm"] at smoke, else ["mpm", "mgcam"]
+mask_ious = None                # None: [0.7] at smoke, else [0.9, 0.7, 0.5]
 segmenters = ["reidlib_fcn"]    # segmenters whose extracted masks are compared
 
 # %%

@@ -26,7 +26,7 @@ nb = Notebook(globals(), "E13_real_pixels")
 
 # %% tags=["parameters"]
 profile = "smoke"           # smoke | quick | full | paper
-seeds = None                # None = the profile's seeds, or e.g. [0, 1, 2]
+seeds = None                # None: the profile's seeds, or e.g. [0, 1, 2]
 cuhk01_root = None          # None: ../shared/data/cuhk01 or $REIDLIB_DATA/cuhk01
 cuhk01_split = None         # None: the profile's ("485/486"; smoke 8/8 of 16 ids); DGD's: "871/100"
 segmenter = "reidlib_fcn"   # mask extractor of reidlib.masks.SEGMENTERS

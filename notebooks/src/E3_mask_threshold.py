@@ -20,13 +20,13 @@ nb = Notebook(globals(), "E3_mask_threshold")
 
 # %% tags=["parameters"]
 profile = "smoke"   # smoke | quick | full | paper
-seeds = None        # None = the profile's seeds, or e.g. [0, 1, 2]
+seeds = None        # None: the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"   # synth, or market1501 / dukemtmcreid / cuhk03 ...
-data_root = None    # folder of a real data set (None = $REIDLIB_DATA/<name>)
+data_root = None    # folder of a real data set (None: $REIDLIB_DATA/<name>)
 overrides = {}      # engine overrides for every row, e.g. {"profile.epochs": 4}
 masks = None                # None: a segmenter's, as the papers (synth: extracted; real: the mask mirror) | true | none
 segmenter = "reidlib_fcn"   # mask extractor of reidlib.masks.SEGMENTERS
-thresholds = None   # None = [0.0, 0.4, 1.0] at smoke, else 0.0, 0.1, ..., 1.0
+thresholds = None   # None: [0.0, 0.4, 1.0] at smoke, else 0.0, 0.1, ..., 1.0
 
 # %%
 import pandas as pd

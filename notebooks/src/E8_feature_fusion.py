@@ -16,9 +16,9 @@ nb = Notebook(globals(), "E8_feature_fusion")
 
 # %% tags=["parameters"]
 profile = "smoke"       # smoke | quick | full | paper
-seeds = None            # None = the profile's seeds, or e.g. [0, 1, 2]
+seeds = None            # None: the profile's seeds, or e.g. [0, 1, 2]
 dataset = "synth"       # synth, or a real data set for the first column
-data_root = None        # folder of that real data set (None = $REIDLIB_DATA/<name>)
+data_root = None        # folder of that real data set (None: $REIDLIB_DATA/<name>)
 overrides = {}          # engine overrides for every row, e.g. {"profile.epochs": 4}
 masks = None            # None: a segmenter's, as the papers (synth: extracted) | true (ground truth) | none
 segmenter = "reidlib_fcn"   # mask extractor of reidlib.masks.SEGMENTERS

@@ -15,7 +15,7 @@ from reidlib.study.notebook import Notebook
 nb = Notebook(globals(), "explore")
 
 # %% tags=["parameters"]
-run = None           # "<experiment>/<id>" under runs/; None = train or reuse `experiment` below
+run = None           # "<experiment>/<id>" under runs/; None: train or reuse `experiment` below
 experiment = "mpm_ltl"   # engine experiment trained when run is None
 profile = "smoke"    # its profile (smoke | quick | full | paper)
 seed = 0             # its seed

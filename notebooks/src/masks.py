@@ -19,7 +19,7 @@ profile = "smoke"        # smoke | quick | full: the SynthReID preset scored
 segmenters = ["reidlib_fcn"]   # names from reidlib.masks.SEGMENTERS (mediapipe_* need the [mediapipe] extra)
 recipes = ["fcn", "mpm_ltl"]   # reidlib.masks.pipeline.RECIPES
 synth_limit = 60         # SynthReID test crops scored
-pennfudan_root = None    # Penn-Fudan folder; None = the development copy if present, else skipped
+pennfudan_root = None    # Penn-Fudan folder; None: the development copy if present, else skipped
 
 # %%
 import matplotlib.pyplot as plt
