@@ -76,9 +76,43 @@ def kernel_name() -> str:
         return "python3"
 
 
-def run_study(profile: str = "quick", only: str | None = None, *, kernel: str | None = None,
-              progress: bool = False) -> StudyResult:
-    """Execute the notebooks for ``profile``; never stops at a failure."""
+def parse_seeds(text: str | None) -> list[int] | None:
+    """``"0,1"`` -> ``[0, 1]`` (``--seeds``); None or empty -> None (the profile's seeds)."""
+    if text is None or not str(text).strip():
+        return None
+    try:
+        seeds = [int(t) for t in str(text).split(",") if t.strip()]
+    except ValueError:
+        raise ValueError(f"--seeds {text!r}: give comma-separated integers, e.g. --seeds 0,1") from None
+    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds {text!r}: give distinct non-negative integers, e.g. --seeds 0,1")
+    return seeds
+
+
+def notebook_parameters(path: Path) -> list[str]:
+    """The names of ``path``'s papermill parameters cell, as papermill reads them."""
+    import logging
+
+    import nbformat
+    from papermill.translators import PythonTranslator
+
+    nb = nbformat.read(str(path), as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return []
+    logging.disable(logging.WARNING)
+    try:
+        return [p.name for p in PythonTranslator.inspect(cell)]
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def run_study(profile: str = "quick", only: str | None = None, *, seeds: list[int] | None = None,
+              kernel: str | None = None, progress: bool = False) -> StudyResult:
+    """Execute the notebooks for ``profile``; never stops at a failure. ``seeds`` (e.g. ``[0]``)
+    runs every notebook that takes a ``seeds`` parameter at those seeds instead of the profile's:
+    its result records them (``run_as``) and the summary marks it *partial* until a run at the
+    profile's seeds replaces it."""
     import papermill as pm
 
     from reidlib.engine.profiles import get_profile
@@ -90,6 +124,14 @@ def run_study(profile: str = "quick", only: str | None = None, *, kernel: str | 
         raise FileNotFoundError(f"no experiment notebooks in {nb_dir}: run the study from a reidlib checkout "
                                 "(the folder with pyproject.toml and notebooks/)")
     chosen = select(notebooks, only)  # --only NOPE lists the valid names before anything is written
+    if seeds is not None:
+        seeds = parse_seeds(",".join(str(s) for s in seeds))  # checked before any notebook runs
+        takes = {nb.stem: "seeds" in notebook_parameters(nb) for nb in chosen}
+        if not any(takes.values()):
+            raise ValueError(f"--seeds: none of {sorted(takes)} takes a seeds parameter; drop --seeds")
+        skipped = [stem for stem, ok in takes.items() if not ok]
+        if skipped:
+            print(f"[study] --seeds {seeds}: {', '.join(skipped)} take no seeds and run as defined", flush=True)
     out_dir = paths.runs_dir() / profile / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     result = StudyResult(profile)
@@ -97,7 +139,10 @@ def run_study(profile: str = "quick", only: str | None = None, *, kernel: str | 
         start = time.perf_counter()
         print(f"[study] {nb.stem} (profile {profile}) ...", flush=True)
         try:
-            pm.execute_notebook(str(nb), str(out_dir / nb.name), parameters={"profile": profile},
+            params: dict = {"profile": profile}
+            if seeds is not None and takes[nb.stem]:
+                params["seeds"] = list(seeds)
+            pm.execute_notebook(str(nb), str(out_dir / nb.name), parameters=params,
                                 kernel_name=kernel or kernel_name(), cwd=str(nb.parent), progress_bar=progress)
             _relative_paths(out_dir / nb.name)
             run = NotebookRun(nb.stem, time.perf_counter() - start, True)

@@ -67,3 +67,38 @@ def test_profile_line_names_each_family_length() -> None:
     per = ", ".join(f"{r} {e}" for r, e in quick.recipe_epochs.items())
     assert f"{quick.epochs} ({per}) epochs, at most 14 steps of 32 images" in _profile_line("quick")
     assert "2 epochs, at most 4 steps" in _profile_line("smoke")
+
+
+def test_seeds_reach_the_notebooks_that_take_them(tmp_path, monkeypatch, capsys) -> None:
+    """``study --seeds 0,2`` sets ``seeds`` in every notebook whose parameters cell has it, runs
+    the others as defined, and bad seeds stop it before anything runs."""
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    record = ("import json\nfrom reidlib import paths\n"
+              "(paths.runs_dir() / (NAME + '.json')).write_text(json.dumps(seeds))\n")
+    for name, params in (("E1_takes", 'profile = "smoke"  # profile\nseeds = None  # the seeds'),
+                         ("E2_not", 'profile = "smoke"  # profile')):
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell(params)
+        cell.metadata["tags"] = ["parameters"]
+        body = ("seeds = 'absent'\n" if name == "E2_not" else "") + f"NAME = {name!r}\n" + record
+        nb.cells = [cell, nbformat.v4.new_code_cell(body)]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, str(nbdir / f"{name}.ipynb"))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setenv("REIDLIB_RUNS", str(runs))
+    monkeypatch.setattr(driver.paths, "notebooks_dir", lambda: nbdir)
+    assert driver.notebook_parameters(nbdir / "E1_takes.ipynb") == ["profile", "seeds"]
+    res = driver.run_study("smoke", seeds=[0, 2])
+    assert not res.failures
+    assert (runs / "E1_takes.json").read_text() == "[0, 2]" and (runs / "E2_not.json").read_text() == '"absent"'
+    assert "E2_not take no seeds and run as defined" in capsys.readouterr().out
+    assert driver.parse_seeds("0, 1") == [0, 1] and driver.parse_seeds("") is None
+    for bad in ("a", "-1", "0,0"):
+        with pytest.raises(ValueError, match="--seeds"):
+            driver.parse_seeds(bad)
+    (runs / "E2_not.json").unlink()
+    with pytest.raises(ValueError, match="none of .*E2_not.* takes a seeds parameter"):
+        driver.run_study("smoke", "E2", seeds=[0])
+    assert not (runs / "E2_not.json").exists()  # refused before anything ran
