@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 venv: $(VENV)/.installed
 
 study: venv
-	$(PY) -m reidlib study --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS))
+	$(PY) -m reidlib study --profile $(PROFILE) $(foreach p,$(PARAMS),--param '$(p)')
 
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 

@@ -72,3 +72,28 @@ def test_papermill_reads_every_parameter(src: Path) -> None:
     assert list(seen) == assigned, f"{src.name}: papermill reads {list(seen)}, the cell assigns {assigned}"
     assert all(p.help for p in seen.values()), f"{src.name}: parameters without a help comment: " \
         f"{[n for n, p in seen.items() if not p.help]}"
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=[p.stem for p in SOURCES])
+def test_parameters_cell_matches_its_dataclass(src: Path) -> None:
+    """A notebook's parameters cell and its :mod:`reidlib.study.notebook_params` class name the
+    same parameters with the same defaults, so a result run at the defaults records no parameter
+    as changed (``run_as``'s ``params``) and the summary calls it current."""
+    import dataclasses
+    import re
+
+    from reidlib.study import notebook_params
+
+    nb = nbformat.read(str(ROOT / "notebooks" / f"{src.stem}.ipynb"), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    names = re.findall(r"\.params\((\w+)", "\n".join(c.source for c in nb.cells))
+    assert len(set(names)) == 1, f"{src.name}: reads its parameters with {names} (want one class)"
+    spec = getattr(notebook_params, names[0])
+    cell_values: dict = {}
+    exec(cell.source, {}, cell_values)
+    defaults = {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+                for f in dataclasses.fields(spec)}
+    # a field the cell leaves out takes the class default in the notebook too (Notebook.params)
+    assert set(cell_values) <= set(defaults), f"{src.name}: {sorted(set(cell_values) - set(defaults))} not in {spec.__name__}"
+    differ = {k: (v, defaults[k]) for k, v in cell_values.items() if k != "profile" and v != defaults[k]}
+    assert not differ, f"{src.name}: cell default vs {spec.__name__} default: {differ}"

@@ -14,6 +14,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
@@ -76,17 +77,24 @@ def kernel_name() -> str:
         return "python3"
 
 
-def parse_seeds(text: str | None) -> list[int] | None:
-    """``"0,1"`` -> ``[0, 1]`` (``--seeds``); None or empty -> None (the profile's seeds)."""
-    if text is None or not str(text).strip():
-        return None
-    try:
-        seeds = [int(t) for t in str(text).split(",") if t.strip()]
-    except ValueError:
-        raise ValueError(f"--seeds {text!r}: give comma-separated integers, e.g. --seeds 0,1") from None
-    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise ValueError(f"--seeds {text!r}: give distinct non-negative integers, e.g. --seeds 0,1")
-    return seeds
+def parse_params(items: list[str] | None) -> dict[str, Any]:
+    """``["seeds=[0]", "methods=[\"mpm\"]"]`` -> ``{"seeds": [0], "methods": ["mpm"]}`` (``--param``):
+    each value is read as JSON, else kept as a string (``dataset=market1501``)."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ValueError(f"--param {item!r}: write NAME=VALUE, e.g. --param seeds=[0] or --param 'methods=[\"mpm\"]'")
+        if name == "profile":
+            raise ValueError("--param profile=...: the profile is --profile")
+        if name in out:
+            raise ValueError(f"--param {name} given twice")
+        try:
+            out[name] = json.loads(text)
+        except ValueError:
+            out[name] = text
+    return out
 
 
 def notebook_parameters(path: Path) -> list[str]:
@@ -107,12 +115,13 @@ def notebook_parameters(path: Path) -> list[str]:
         logging.disable(logging.NOTSET)
 
 
-def run_study(profile: str = "quick", only: str | None = None, *, seeds: list[int] | None = None,
+def run_study(profile: str = "quick", only: str | None = None, *, params: dict[str, Any] | None = None,
               kernel: str | None = None, progress: bool = False) -> StudyResult:
-    """Execute the notebooks for ``profile``; never stops at a failure. ``seeds`` (e.g. ``[0]``)
-    runs every notebook that takes a ``seeds`` parameter at those seeds instead of the profile's:
-    its result records them (``run_as``) and the summary marks it *partial* until a run at the
-    profile's seeds replaces it."""
+    """Execute the notebooks for ``profile``; never stops at a failure. ``params`` (``--param``,
+    e.g. ``{"seeds": [0]}``) go to every chosen notebook whose parameters cell has that name; a
+    name no chosen notebook has is refused before anything runs. A result run with other seeds
+    or parameters than the profile's records them (``run_as``), and the summary marks it
+    *partial* until a run as the profile defines it replaces it."""
     import papermill as pm
 
     from reidlib.engine.profiles import get_profile
@@ -124,14 +133,15 @@ def run_study(profile: str = "quick", only: str | None = None, *, seeds: list[in
         raise FileNotFoundError(f"no experiment notebooks in {nb_dir}: run the study from a reidlib checkout "
                                 "(the folder with pyproject.toml and notebooks/)")
     chosen = select(notebooks, only)  # --only NOPE lists the valid names before anything is written
-    if seeds is not None:
-        seeds = parse_seeds(",".join(str(s) for s in seeds))  # checked before any notebook runs
-        takes = {nb.stem: "seeds" in notebook_parameters(nb) for nb in chosen}
-        if not any(takes.values()):
-            raise ValueError(f"--seeds: none of {sorted(takes)} takes a seeds parameter; drop --seeds")
-        skipped = [stem for stem, ok in takes.items() if not ok]
-        if skipped:
-            print(f"[study] --seeds {seeds}: {', '.join(skipped)} take no seeds and run as defined", flush=True)
+    params = dict(params or {})
+    declared = {nb.stem: notebook_parameters(nb) for nb in chosen} if params else {}
+    for name in params:
+        takers = [stem for stem, names in declared.items() if name in names]
+        if not takers:
+            raise ValueError(f"--param {name}: none of {sorted(declared)} has a parameter {name!r}; their parameters: "
+                             f"{sorted({n for names in declared.values() for n in names} - {'profile'})}")
+        if len(takers) < len(declared):
+            print(f"[study] --param {name}: for {', '.join(takers)} only (the others have no such parameter)", flush=True)
     out_dir = paths.runs_dir() / profile / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     result = StudyResult(profile)
@@ -139,10 +149,8 @@ def run_study(profile: str = "quick", only: str | None = None, *, seeds: list[in
         start = time.perf_counter()
         print(f"[study] {nb.stem} (profile {profile}) ...", flush=True)
         try:
-            params: dict = {"profile": profile}
-            if seeds is not None and takes[nb.stem]:
-                params["seeds"] = list(seeds)
-            pm.execute_notebook(str(nb), str(out_dir / nb.name), parameters=params,
+            given = {k: v for k, v in params.items() if k in declared.get(nb.stem, ())}
+            pm.execute_notebook(str(nb), str(out_dir / nb.name), parameters={"profile": profile, **given},
                                 kernel_name=kernel or kernel_name(), cwd=str(nb.parent), progress_bar=progress)
             _relative_paths(out_dir / nb.name)
             run = NotebookRun(nb.stem, time.perf_counter() - start, True)

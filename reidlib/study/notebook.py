@@ -55,11 +55,32 @@ def collect(spec: type[T], namespace: Mapping[str, Any], before: set[str] | None
     return spec(**{k: namespace[k] for k in fields if k in namespace})
 
 
+#: parameters :func:`run_as` records on their own (``data_root`` is where ``dataset`` lives)
+_RUN_AS_OWN = ("profile", "seeds", "overrides", "dataset", "data_root")
+
+
+def changed_params(params: Any) -> dict[str, Any]:
+    """The notebook parameters (a dataclass of :mod:`reidlib.study.notebook_params`) set to other
+    values than their defaults, but for :data:`_RUN_AS_OWN`: ``{"methods": ["mpm"]}``."""
+    if not dataclasses.is_dataclass(params):
+        return {}
+    out = {}
+    for f in dataclasses.fields(params):
+        if f.name in _RUN_AS_OWN:
+            continue
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        value = getattr(params, f.name)
+        if value != default:
+            out[f.name] = value
+    return out
+
+
 def run_as(params: Any) -> dict[str, Any] | None:
     """How a notebook ran, for its result record: ``{"definition": the profile's fields now
     (:meth:`reidlib.engine.profiles.Profile.to_dict`), "seeds": the seeds it ran, "overrides": the
     notebook's engine overrides, "dataset": its data set (``"synth"`` unless the notebook names
-    a real one)}``; ``None`` for a profile name outside the registry."""
+    a real one), "params": its other parameters set away from their defaults (a subset of rows,
+    families or methods: :func:`changed_params`)}``; ``None`` for a profile name outside the registry."""
     from reidlib.engine.profiles import get_profile
 
     try:
@@ -69,7 +90,7 @@ def run_as(params: Any) -> dict[str, Any] | None:
     seeds = getattr(params, "seeds", None)
     return {"definition": definition, "seeds": [int(s) for s in (definition["seeds"] if seeds is None else seeds)],
             "overrides": dict(getattr(params, "overrides", None) or {}),
-            "dataset": str(getattr(params, "dataset", "synth") or "synth")}
+            "dataset": str(getattr(params, "dataset", "synth") or "synth"), "params": changed_params(params)}
 
 
 def banner(experiment: str, params: Any) -> str:

@@ -57,15 +57,17 @@ class ConvergenceParams(ExperimentParams):
 
 @dataclass
 class ThresholdParams(ExperimentParams):
-    """E3: the mask-pooling thresholds swept (MPM-LTL Fig. 7-8)."""
+    """E3: the mask-pooling thresholds swept (MPM-LTL Fig. 7-8); ``None``: the profile's sweep
+    (see the notebook)."""
 
-    thresholds: list[float] = field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    thresholds: Optional[list[float]] = None
 
 
 @dataclass
 class PartCountParams(ExperimentParams):
-    """E4: the part counts compared (MPM-LTL Fig. 6)."""
+    """E4: the part counts compared (MPM-LTL Fig. 6), on ``"extracted"`` masks unless set."""
 
+    masks: Optional[str] = "extracted"
     part_counts: list[int] = field(default_factory=lambda: [3, 6, 12, 18])
 
 
@@ -89,7 +91,7 @@ class CrossDomainParams(DataParams):
 class MaskQualityParams(DataParams):
     """Mask-quality sensitivity: mask sources compared."""
 
-    mask_ious: list[float] = field(default_factory=lambda: [0.9, 0.7, 0.5])
+    mask_ious: Optional[list[float]] = None   # None: the profile's sweep (see the notebook)
     segmenters: list[str] = field(default_factory=lambda: ["reidlib_fcn"])
 
 

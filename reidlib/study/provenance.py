@@ -138,6 +138,8 @@ def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None) -
         partial.append(f"seeds {run_as.get('seeds')} of the profile's {now['seeds']}")
     if run_as.get("overrides"):
         partial.append(f"overrides {run_as['overrides']}")
+    if run_as.get("params"):
+        partial.append("parameters " + ", ".join(f"{k}={v!r}" for k, v in sorted(run_as["params"].items())))
     if run_as.get("dataset", "synth") != "synth":
         partial.append(f"data set {run_as['dataset']}, not the profile's SynthReID")
     return ("partial", "; ".join(partial)) if partial else ("current", "")
@@ -149,8 +151,9 @@ def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -
 
     Current: the result recorded the profile's definition equal to the registry's now
     (:meth:`reidlib.engine.profiles.Profile.to_dict`, every field but the name), all its seeds
-    and no overrides, on SynthReID. Partial: the same definition, but a seed subset, engine
-    overrides or a real data set (a notebook run with ``dataset="market1501"`` under a SynthReID
+    and no overrides or other parameters, on SynthReID. Partial: the same definition, but a seed
+    subset, engine overrides, notebook parameters away from their defaults (``families``,
+    ``methods``, ``masks``: :func:`reidlib.study.notebook.changed_params`) or a real data set (a notebook run with ``dataset="market1501"`` under a SynthReID
     profile writes the same results folder, so the summary says so).
     Stale: a field differs (each named with its old and new value) or the result has no record.
     ``records``: the profile's results when the caller has read them (:func:`read_results`).

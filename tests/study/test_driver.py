@@ -69,9 +69,10 @@ def test_profile_line_names_each_family_length() -> None:
     assert "2 epochs, at most 4 steps" in _profile_line("smoke")
 
 
-def test_seeds_reach_the_notebooks_that_take_them(tmp_path, monkeypatch, capsys) -> None:
-    """``study --seeds 0,2`` sets ``seeds`` in every notebook whose parameters cell has it, runs
-    the others as defined, and bad seeds stop it before anything runs."""
+def test_params_reach_the_notebooks_that_have_them(tmp_path, monkeypatch, capsys) -> None:
+    """``study --param seeds=[0,2]`` sets ``seeds`` in every chosen notebook whose parameters cell
+    has it and runs the others as defined; a name no chosen notebook has, or a malformed
+    ``--param``, stops it before anything runs."""
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
     record = ("import json\nfrom reidlib import paths\n"
@@ -90,15 +91,18 @@ def test_seeds_reach_the_notebooks_that_take_them(tmp_path, monkeypatch, capsys)
     monkeypatch.setenv("REIDLIB_RUNS", str(runs))
     monkeypatch.setattr(driver.paths, "notebooks_dir", lambda: nbdir)
     assert driver.notebook_parameters(nbdir / "E1_takes.ipynb") == ["profile", "seeds"]
-    res = driver.run_study("smoke", seeds=[0, 2])
+    res = driver.run_study("smoke", params=driver.parse_params(["seeds=[0, 2]"]))
     assert not res.failures
     assert (runs / "E1_takes.json").read_text() == "[0, 2]" and (runs / "E2_not.json").read_text() == '"absent"'
-    assert "E2_not take no seeds and run as defined" in capsys.readouterr().out
-    assert driver.parse_seeds("0, 1") == [0, 1] and driver.parse_seeds("") is None
-    for bad in ("a", "-1", "0,0"):
-        with pytest.raises(ValueError, match="--seeds"):
-            driver.parse_seeds(bad)
+    assert "--param seeds: for E1_takes only" in capsys.readouterr().out
+    assert driver.parse_params(['methods=["mpm"]', "dataset=market1501", "ecn=false"]) == {
+        "methods": ["mpm"], "dataset": "market1501", "ecn": False}
+    for bad, why in (("seeds", "NAME=VALUE"), ("=1", "NAME=VALUE"), ("profile=quick", "--profile")):
+        with pytest.raises(ValueError, match=why):
+            driver.parse_params([bad])
+    with pytest.raises(ValueError, match="given twice"):
+        driver.parse_params(["seeds=[0]", "seeds=[1]"])
     (runs / "E2_not.json").unlink()
-    with pytest.raises(ValueError, match="none of .*E2_not.* takes a seeds parameter"):
-        driver.run_study("smoke", "E2", seeds=[0])
+    with pytest.raises(ValueError, match="none of .*E2_not.* has a parameter 'seeds'"):
+        driver.run_study("smoke", "E2", params={"seeds": [0]})
     assert not (runs / "E2_not.json").exists()  # refused before anything ran

@@ -94,7 +94,15 @@ def test_result_currency_tells_current_partial_and_stale(tmp_path, monkeypatch) 
     write_result("E5_none", "quick", "E5 — none", table)
     write_result("E6_real", "quick", "E6 — real", table,
                  run_as=run_as(SimpleNamespace(profile="quick", seeds=None, dataset="market1501")))
+    from reidlib.study.notebook_params import ConvergenceParams
+
+    write_result("E7_subset", "quick", "E7 — families", table,
+                 run_as=run_as(ConvergenceParams(profile="quick", families=["mpm (full MPM-LTL)"], ecn=False)))
+    write_result("E8_defaults", "quick", "E8 — defaults", table, run_as=run_as(ConvergenceParams(profile="quick")))
     got = result_currency("quick").set_index("experiment")
+    assert got.loc["E7_subset", "status"] == "partial"
+    assert got.loc["E7_subset", "why"] == "parameters ecn=False, families=['mpm (full MPM-LTL)']"
+    assert got.loc["E8_defaults", "status"] == "current" and got.loc["E8_defaults", "why"] == ""
     assert got.loc["E1_now", "status"] == "current" and got.loc["E1_now", "why"] == ""
     assert got.loc["E2_seed0", "status"] == "partial"
     assert got.loc["E2_seed0", "why"] == f"seeds [0] of the profile's {now['seeds']}"
