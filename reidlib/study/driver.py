@@ -269,8 +269,9 @@ def write_summary(result: StudyResult) -> Path:
              "A paper's ordering \"A beats B\" **holds** when the per-seed paired difference is significant "
              "(paired t-test, p < 0.05), is **reversed** when significantly negative, and is otherwise "
              "**within noise** (see `reidlib/study/verdict.py`).", "",
-             "## Verdicts at a glance", ""]
+             ]
     currency = {r.experiment: (r.status, r.why) for r in result_currency(result.profile, results).itertuples()}
+    lines += _convergence_lines(results, currency) + ["## Verdicts at a glance", ""]
     n_current = sum(status == "current" for status, _ in currency.values())
     if results and n_current < len(results):
         lines += [f"**{len(results) - n_current} of {len(results)} results are not from the profile as now defined** "
@@ -300,6 +301,23 @@ def write_summary(result: StudyResult) -> Path:
     out = base / "summary.md"
     atomic_write_bytes(out, "\n".join(lines).encode())
     return out
+
+
+#: the notebook whose result is the profile's convergence check (issue 16 item 1)
+CONVERGENCE = "00_convergence"
+
+
+def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]]) -> list[str]:
+    """The summary's convergence line, before any verdict: 00_convergence's verdict (with its
+    currency), or a warning that the profile's training length was never checked."""
+    conv = next((r for r in results if r["experiment"] == CONVERGENCE), None)
+    if conv is None:
+        return [f"**Convergence: not checked for this profile** (`{CONVERGENCE}` has no result): every verdict "
+                "below may be about training length rather than the papers.", ""]
+    status, why = currency.get(CONVERGENCE, ("current", ""))
+    where = f"[{CONVERGENCE}](#{_anchor(conv['title'])})" + ("" if status == "current" else f", **{status}**: {why}")
+    verdict = " ".join(str(conv.get("verdict") or "(no verdict recorded)").split())
+    return [f"**Convergence** ({where}): {verdict}", ""]
 
 
 def _anchor(title: str) -> str:

@@ -51,6 +51,19 @@ def test_run_study_continues_past_failure(tmp_path, monkeypatch) -> None:
     assert "| holds | **stale**: recorded before results kept their profile's definition |" in summary
     assert "**1 of 1 results are not from the profile as now defined**" in summary
     assert summary.index("| E1_fail |") < summary.index("| E2_ok |")  # wall times in study order
+    assert "**Convergence: not checked for this profile**" in summary  # no 00_convergence result
+    from types import SimpleNamespace
+
+    from reidlib.study.notebook import run_as
+
+    report.write_result("00_convergence", "smoke", "00 — Convergence: T vs 2T", pd.DataFrame({"row": ["x"]}),
+                        verdict="1 of 2 model families converged; not converged: ide.",
+                        run_as=run_as(SimpleNamespace(profile="smoke", seeds=[5])))
+    summary = driver.write_summary(driver.StudyResult("smoke")).read_text()
+    line = next(ln for ln in summary.splitlines() if ln.startswith("**Convergence**"))
+    assert line.startswith("**Convergence** ([00_convergence](#00--convergence-t-vs-2t), **partial**: seeds [5] of")
+    assert line.endswith(": 1 of 2 model families converged; not converged: ide.")
+    assert summary.index(line) < summary.index("## Verdicts at a glance")
     # --summary-only rewrites the summary from the stored results and keeps the wall times
     from reidlib.__main__ import main
 
