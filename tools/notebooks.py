@@ -93,14 +93,16 @@ def build(name: str, execute: bool = True) -> Path:
 
         # train afresh, as nbval will: never reuse finished runs of an older code or data
         os.environ["REIDLIB_RUNS"] = tempfile.mkdtemp(prefix="reidlib-nb-runs-")
-        from reidlib.study.driver import kernel_name
+        from reidlib.study.driver import kernel_name, relative_paths
 
         pm.execute_notebook(str(target), str(target), kernel_name=kernel_name(), cwd=str(OUT), progress_bar=False)
+        relative_paths(target)  # "run runs/mpm_ltl/<id>: new", not the temporary folder's name
         nb = nbformat.read(str(target), as_version=4)
         nb.metadata.pop("papermill", None)
         nb.metadata["kernelspec"] = dict(KERNELSPEC)
         nb.metadata["language_info"] = dict(LANGUAGE_INFO)
-        for cell in nb.cells:
+        for i, cell in enumerate(nb.cells):
+            cell.id = f"cell-{i:02d}"  # stable ids: a rebuild's diff shows what changed, not new ids
             cell.metadata.pop("papermill", None)
             cell.metadata.pop("execution", None)
         strip_images(nb)

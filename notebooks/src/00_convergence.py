@@ -77,7 +77,7 @@ curves = pd.concat([learning_curve(r["run_dir"]).assign(row=r["row"], seed=r["se
 fig = curve(curves.rename(columns={"sq/mAP": "SQ mAP"}).pivot_table(index=["step", "seed"], columns="row",
                                                                       values="SQ mAP").reset_index(),
             "step", list(chosen), title=f"SQ mAP of the 2T runs ({params.profile})", xlabel="training step (batches)")
-name = f"convergence_curves_{params.profile}"
+name = nb.figure_name("convergence_curves")
 _ = save_figure(fig, name)
 
 # %%

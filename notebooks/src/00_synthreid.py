@@ -62,7 +62,7 @@ for ax, (d, root) in zip(axes[0], roots.items()):
     ax.imshow(sample_grid(root, per_cam=3))
     ax.set_title(f"SynthReID '{d}' (one row per camera)")
     ax.axis("off")
-samples = f"synthreid_samples_{params.profile}"
+samples = nb.figure_name("synthreid_samples")
 _ = save_figure(fig, samples)
 
 # %% [markdown]
@@ -106,7 +106,7 @@ print(verdict)
 
 # %%
 fig = bar_rows(tidy, ["sq/rank1", "sq/mAP"], title=f"SynthReID difficulty ({params.profile})", order=order)
-name = f"synthreid_difficulty_{params.profile}"
+name = nb.figure_name("synthreid_difficulty")
 _ = save_figure(fig, name)
 
 # %%

@@ -80,7 +80,7 @@ print(verdict)
 # %%
 fig = bar_rows(wide, [f"{t}:sq/{m}" for t in targets for m in ("rank1", "mAP")],
                title=f"E10 cross-domain ({params.profile})", order=order)
-name = f"E10_cross_domain_{params.profile}"
+name = nb.figure_name("E10_cross_domain")
 _ = save_figure(fig, name)
 
 # %%

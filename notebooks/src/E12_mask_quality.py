@@ -73,7 +73,7 @@ print(verdict)
 
 # %%
 fig = mask_quality_curve(tidy, "sq/mAP", title=f"E12 mask quality ({params.profile})")
-name = f"E12_mask_quality_{params.profile}"
+name = nb.figure_name("E12_mask_quality")
 _ = save_figure(fig, name)
 
 # %%

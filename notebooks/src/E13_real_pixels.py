@@ -82,7 +82,7 @@ print(verdict)
 figures = []
 if rows:
     fig = bar_rows(tidy, ["sq/rank1", "sq/mAP"], title=f"E13 CUHK01, real pixels ({params.profile})", order=list(rows))
-    name = f"E13_real_pixels_{params.profile}"
+    name = nb.figure_name("E13_real_pixels")
     _ = save_figure(fig, name)
     figures.append(name)
 

@@ -66,7 +66,7 @@ print(verdict)
 # %%
 fig = bar_rows(tidy, ["sq@xqda/rank1", "sq@xqda/mAP", "sq/mAP"], title=f"E1 input kinds ({params.profile})",
                order=list(rows))
-name = f"E1_input_kinds_{params.profile}"
+name = nb.figure_name("E1_input_kinds")
 _ = save_figure(fig, name)
 
 # %% [markdown]
@@ -79,7 +79,7 @@ _ = save_figure(fig, name)
 diffs = baseline_differences(tidy, paper.E1_INPUT_KINDS, "sq@xqda/mAP", "mAP", baseline=list(rows)[0], order=list(rows))
 print(diffs.round(2).to_string(index=False))
 fig = beside_paper(diffs, title=f"E1: gain over {list(rows)[0]} ({params.profile})", metric="XQDA mAP")
-name_paper = f"E1_vs_paper_{params.profile}"
+name_paper = nb.figure_name("E1_vs_paper")
 _ = save_figure(fig, name_paper)
 
 # %%

@@ -67,7 +67,7 @@ print(verdict)
 # %%
 fig = bar_rows(tidy, ["sq/rank1", "sq/mAP", "mq+rr/mAP"], title=f"E2 MPM-LTL ablation ({params.profile})",
                order=list(rows))
-name = f"E2_mpm_ablation_{params.profile}"
+name = nb.figure_name("E2_mpm_ablation")
 _ = save_figure(fig, name)
 
 # %% [markdown]
@@ -80,7 +80,7 @@ _ = save_figure(fig, name)
 diffs = baseline_differences(tidy, paper.E2_MPM_ABLATION, "sq/mAP", "SQ mAP", baseline=list(rows)[0], order=list(rows))
 print(diffs.round(2).to_string(index=False))
 fig = beside_paper(diffs, title=f"E2: gain over {list(rows)[0]} ({params.profile})", metric="SQ mAP")
-name_paper = f"E2_vs_paper_{params.profile}"
+name_paper = nb.figure_name("E2_vs_paper")
 _ = save_figure(fig, name_paper)
 
 # %%

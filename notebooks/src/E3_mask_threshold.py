@@ -78,7 +78,7 @@ print(verdict)
 fig = curve(tidy, "threshold", ["avg/rank1", "avg/mAP"], title=f"E3 mask-pooling threshold ({params.profile})",
             best=paper.E3_BEST_THRESHOLD["Market-1501"])
 fig_groups = bar_rows(groups, ["avg/rank1", "avg/mAP"], title=f"E3 threshold groups ({params.profile})")
-names = [f"E3_threshold_{params.profile}", f"E3_threshold_groups_{params.profile}"]
+names = [nb.figure_name("E3_threshold"), nb.figure_name("E3_threshold_groups")]
 _ = save_figure(fig, names[0])
 _ = save_figure(fig_groups, names[1])
 

@@ -63,7 +63,7 @@ print(verdict)
 # %%
 fig = bar_rows(tidy, ["avg/rank1", "avg/mAP", "sq/mAP"], title=f"E4 part count ({params.profile})",
                order=list(rows))
-name = f"E4_part_counts_{params.profile}"
+name = nb.figure_name("E4_part_counts")
 _ = save_figure(fig, name)
 
 # %%

@@ -64,7 +64,7 @@ print(verdict)
 # %%
 fig = bar_rows(tidy, ["sq/rank1", "sq/mAP", "mq+rr/mAP"], title=f"E5 triplet selection ({params.profile})",
                order=paper.E5_ORDER)
-name = f"E5_triplet_selection_{params.profile}"
+name = nb.figure_name("E5_triplet_selection")
 _ = save_figure(fig, name)
 
 # %%

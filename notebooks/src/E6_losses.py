@@ -66,7 +66,7 @@ print(verdict)
 
 # %%
 fig = bar_rows(tidy, ["sq/rank1", "sq/mAP", "mq/mAP"], title=f"E6 losses ({params.profile})", order=list(rows))
-name = f"E6_losses_{params.profile}"
+name = nb.figure_name("E6_losses")
 _ = save_figure(fig, name)
 
 # %% [markdown]
@@ -79,7 +79,7 @@ _ = save_figure(fig, name)
 diffs = baseline_differences(tidy, paper.E6_LOSSES, "sq/mAP", "SQ mAP", baseline=list(rows)[0], order=list(rows))
 print(diffs.round(2).to_string(index=False))
 fig = beside_paper(diffs, title=f"E6: gain over {list(rows)[0]} ({params.profile})", metric="SQ mAP")
-name_paper = f"E6_vs_paper_{params.profile}"
+name_paper = nb.figure_name("E6_vs_paper")
 _ = save_figure(fig, name_paper)
 
 # %%

@@ -79,7 +79,7 @@ figs = {"rank1": heatmap(tidy, "alpha", "lambda", "sq/rank1", title=f"E7 rank-1,
         "mAP": heatmap(tidy, "alpha", "lambda", "sq/mAP", title=f"E7 mAP, ours ({params.profile})"),
         "paper_mAP": heatmap(paper_grid_frame(paper.E7_RANKING_GRID), "alpha", "lambda", "paper/mAP",
                              title="E7 mAP, MaskReID Table 4 (Market-1501)")}
-names = [f"E7_ranking_grid_{params.profile}_{k}" for k in figs]
+names = [nb.figure_name("E7_ranking_grid") + f"_{k}" for k in figs]
 _ = [save_figure(f, n) for f, n in zip(figs.values(), names)]
 
 # %%

@@ -66,7 +66,7 @@ print(verdict)
 # %%
 fig = bar_rows(wide, [f"{d}:sq/rank1" for d in datasets], title=f"E8 feature fusion, rank-1 ({params.profile})",
                order=list(rows))
-name = f"E8_feature_fusion_{params.profile}"
+name = nb.figure_name("E8_feature_fusion")
 _ = save_figure(fig, name)
 
 # %% [markdown]
@@ -79,7 +79,7 @@ _ = save_figure(fig, name)
 diffs = baseline_differences(wide, paper.E8_FUSION, f"{datasets[0]}:sq/rank1", "CUHK01", baseline=list(rows)[0], order=list(rows))
 print(diffs.round(2).to_string(index=False))
 fig = beside_paper(diffs, title=f"E8: gain over {list(rows)[0]} ({params.profile})", metric="rank-1 (paper: CUHK01)")
-name_paper = f"E8_vs_paper_{params.profile}"
+name_paper = nb.figure_name("E8_vs_paper")
 _ = save_figure(fig, name_paper)
 
 # %%

@@ -68,7 +68,7 @@ print(verdict)
 
 # %%
 fig = bar_rows(tidy, mAPs, title=f"E9 distance metrics, mAP ({params.profile})", order=list(rows))
-name = f"E9_distance_metrics_{params.profile}"
+name = nb.figure_name("E9_distance_metrics")
 _ = save_figure(fig, name)
 
 # %%

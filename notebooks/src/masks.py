@@ -65,7 +65,7 @@ for ax, idx, title in [(axes[0], order[::-1][:6], "best"), (axes[1], order[:6], 
     ax.imshow(mask_grid([images[i] for i in idx], [pred[i] for i in idx], ncols=12))
     ax.set_title(f"{title}: IoU " + ", ".join(f"{ious[i]:.2f}" for i in idx))
     ax.axis("off")
-name = f"masks_success_failure_{params.profile}"
+name = nb.figure_name("masks_success_failure")
 _ = save_figure(fig, name)
 means = table.groupby("recipe")["mean_iou"].mean()
 verdict = (f"Mean IoU over segmenters and data: plain FCN use {means.get('fcn', float('nan')):.3f}, "

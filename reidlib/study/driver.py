@@ -152,7 +152,7 @@ def run_study(profile: str = "quick", only: str | None = None, *, params: dict[s
             given = {k: v for k, v in params.items() if k in declared.get(nb.stem, ())}
             pm.execute_notebook(str(nb), str(out_dir / nb.name), parameters={"profile": profile, **given},
                                 kernel_name=kernel or kernel_name(), cwd=str(nb.parent), progress_bar=progress)
-            _relative_paths(out_dir / nb.name)
+            relative_paths(out_dir / nb.name)
             run = NotebookRun(nb.stem, time.perf_counter() - start, True)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
             msg = str(exc).strip().splitlines()
@@ -164,7 +164,7 @@ def run_study(profile: str = "quick", only: str | None = None, *, params: dict[s
     return result
 
 
-def _relative_paths(path: Path) -> None:
+def relative_paths(path: Path) -> None:
     """Keep machine paths out of an executed notebook: papermill's input/output paths, and the
     runs folder's and the checkout's absolute paths in printed outputs (``run /home/.../runs/mpm_ltl/ab12:
     reused`` reads ``run runs/mpm_ltl/ab12: reused``, wherever ``REIDLIB_RUNS`` points)."""

@@ -154,6 +154,24 @@ class Notebook:
             raise RuntimeError("call nb.params(<ParamsClass>) after the parameters cell first")
         return self.p
 
+    @property
+    def dataset(self) -> str:
+        """The data set the notebook runs on: ``"synth"`` unless its parameters name a real one."""
+        return str(getattr(self._need_params(), "dataset", "synth") or "synth")
+
+    @property
+    def result_id(self) -> str:
+        """Where :meth:`finish` stores the result: ``runs/<profile>/results/<result_id>/``. The
+        experiment on SynthReID, ``<experiment>.<dataset>`` on a real data set, so E2 on Market
+        and E2 on Duke under one profile keep both results (and never replace SynthReID's)."""
+        return self.experiment if self.dataset == "synth" else f"{self.experiment}.{self.dataset}"
+
+    def figure_name(self, stem: str) -> str:
+        """A figure's file name (:func:`reidlib.study.figures.save_figure`): ``<stem>_<profile>``,
+        and ``_<dataset>`` after it on a real data set, as :attr:`result_id`."""
+        name = f"{stem}_{self._need_params().profile}"
+        return name if self.dataset == "synth" else f"{name}_{self.dataset}"
+
     def rows(self, experiment_id: str, labels: Sequence[str] | None = None) -> dict[str, Row]:
         """The study's rows of ``experiment_id`` (``reidlib.study.rows.ROWS``) with the
         parameters' data set, root and overrides applied; ``labels`` picks some, in order."""
@@ -206,9 +224,11 @@ class Notebook:
         from reidlib.study.structure import describe_result
 
         p = self._need_params()
-        out = write_result(self.experiment, p.profile, title, table, claim=claim, verdict=verdict,
+        if self.dataset != "synth":
+            title = f"{title} [{self.dataset}]"
+        out = write_result(self.result_id, p.profile, title, table, claim=claim, verdict=verdict,
                            figures=list(figures), tidy=tidy, run_as=run_as(p))
-        text = describe_result(self.experiment, p.profile, {"result": table, **dict(also or {})}, verdict,
+        text = describe_result(self.result_id, p.profile, {"result": table, **dict(also or {})}, verdict,
                                list(figures), out, tidy)
         print(text)
         return text

@@ -100,3 +100,32 @@ def test_paper_rows_default_to_extracted_masks_and_rows_keep_their_own() -> None
     nb2._before = set()
     nb2.params(MaskQualityParams, show_banner=False)
     assert nb2.mask_defaults() == {}
+
+
+def test_real_data_results_and_figures_never_replace_synthreids(tmp_path, monkeypatch) -> None:
+    """E2 on SynthReID, on Market and on Duke under one profile: three result folders and three
+    figure names, each record naming its data set; nothing overwritten."""
+    import json
+
+    import pandas as pd
+
+    from reidlib.study.notebook_params import ExperimentParams
+    from reidlib.study.report import read_results
+
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
+    seen = {}
+    for dataset in ("synth", "market1501", "dukemtmcreid"):
+        nb = Notebook({"profile": "quick", "dataset": dataset}, "E2_mpm_ablation")
+        nb._before = set()
+        nb.params(ExperimentParams, show_banner=False)
+        seen[dataset] = (nb.result_id, nb.figure_name("E2_vs_paper"))
+        nb.finish("E2 — ablation", pd.DataFrame({"row": [dataset]}), verdict=dataset)
+    assert seen == {"synth": ("E2_mpm_ablation", "E2_vs_paper_quick"),
+                    "market1501": ("E2_mpm_ablation.market1501", "E2_vs_paper_quick_market1501"),
+                    "dukemtmcreid": ("E2_mpm_ablation.dukemtmcreid", "E2_vs_paper_quick_dukemtmcreid")}
+    got = {r["experiment"]: (r["title"], r["verdict"], r["run_as"]["dataset"]) for r in read_results("quick")}
+    assert got == {"E2_mpm_ablation": ("E2 — ablation", "synth", "synth"),
+                   "E2_mpm_ablation.market1501": ("E2 — ablation [market1501]", "market1501", "market1501"),
+                   "E2_mpm_ablation.dukemtmcreid": ("E2 — ablation [dukemtmcreid]", "dukemtmcreid", "dukemtmcreid")}
+    stored = json.loads((tmp_path / "quick" / "results" / "E2_mpm_ablation" / "result.json").read_text())
+    assert stored["verdict"] == "synth"  # the real-data runs did not replace it
