@@ -135,7 +135,46 @@ def mask_quality_verdicts(tidy: pd.DataFrame, metric: str, z: float | None = Non
     return pd.DataFrame(lines)
 
 
-def mask_quality_sentence(verdicts: pd.DataFrame) -> str:
+def extracted_verdicts(tidy: pd.DataFrame, metric: str, z: float | None = None) -> pd.DataFrame:
+    """Per method and extracted-mask row (a segmenter's masks, what the papers had): its mean,
+    the paired verdict against the RGB baseline, and the **IoU it is worth**: the mask IoU at
+    which the true/degraded curve of means reaches the same ``metric`` (linear between swept
+    IoUs; ``"< lowest"`` below the curve's lowest point, ``"> top"`` above it). Empty without
+    extracted rows."""
+    cols = ["method", "source", "metric", "mean (pts)", "vs RGB (pts)", "verdict vs RGB", "worth IoU"]
+    lines = []
+    for method, sub in tidy.groupby("method", sort=False):
+        rgb = sub[sub["source"] == RGB_SOURCE].set_index("seed")[metric]
+        means = sub[sub["mask IoU"].notna()].groupby("mask IoU")[metric].mean().sort_index()
+        for source in dict.fromkeys(sub.loc[sub["source"].str.startswith("extracted"), "source"]):
+            ext = sub[sub["source"] == source].set_index("seed")[metric]
+            common = ext.index.intersection(rgb.index)
+            if rgb.empty or common.empty:
+                raise ValueError(f"method {method!r}: {source!r} needs the {RGB_SOURCE!r} baseline at its seeds")
+            verdict, diff, _ = paired_verdict(ext.loc[common], rgb.loc[common], z)
+            verdict = {"holds": "above RGB", "reversed": "below RGB"}.get(verdict, verdict)
+            lines.append({"method": method, "source": source, "metric": metric,
+                          "mean (pts)": round(100 * float(ext.mean()), 2), "vs RGB (pts)": round(100 * diff, 2),
+                          "verdict vs RGB": verdict, "worth IoU": _worth_iou(float(ext.mean()), means)})
+    return pd.DataFrame(lines, columns=cols)
+
+
+def _worth_iou(value: float, means: pd.Series) -> str:
+    """The IoU where the curve ``means`` (IoU -> metric, ascending IoU) reaches ``value``."""
+    if means.empty:
+        return "-"
+    if value < means.min():
+        return f"< {means.index[0]:g}"
+    if value > means.max():
+        return f"> {means.index[-1]:g}"
+    qs, vs = list(means.index), list(means.values)
+    for (q0, v0), (q1, v1) in zip(zip(qs, vs), zip(qs[1:], vs[1:])):
+        if min(v0, v1) <= value <= max(v0, v1):
+            return f"{q0 + (q1 - q0) * ((value - v0) / (v1 - v0) if v1 != v0 else 0.0):.2f}"
+    return f"{qs[-1]:g}"  # a single swept IoU whose mean equals value
+
+
+def mask_quality_sentence(verdicts: pd.DataFrame, extracted: pd.DataFrame | None = None) -> str:
     """One sentence per method from :func:`mask_quality_verdicts`."""
     parts = []
     for _, r in verdicts.iterrows():
@@ -153,6 +192,13 @@ def mask_quality_sentence(verdicts: pd.DataFrame) -> str:
             text += (f"it falls to the RGB baseline at IoU {cross:g} "
                      f"({r['vs RGB there (pts)']:+.1f} pts, {r['verdict vs RGB']}).")
         parts.append(text)
+    for _, r in (extracted if extracted is not None else pd.DataFrame()).iterrows():
+        worth = r["worth IoU"]
+        worth_txt = (f"worth less than degraded masks at IoU {worth[2:]}" if worth.startswith("<") else
+                     f"worth more than masks at IoU {worth[2:]}" if worth.startswith(">") else
+                     f"worth degraded masks at IoU {worth}")
+        parts.append(f"{r['method']} on masks {r['source']}: {r['mean (pts)']:.1f} pts, "
+                     f"{r['vs RGB (pts)']:+.1f} vs RGB ({r['verdict vs RGB']}); {worth_txt}.")
     return " ".join(parts)
 
 

@@ -3,7 +3,8 @@ import math
 import pandas as pd
 import pytest
 
-from reidlib.study.mask_quality import mask_quality_rows, mask_quality_sentence, mask_quality_verdicts
+from reidlib.study.mask_quality import (extracted_verdicts, mask_quality_rows, mask_quality_sentence,
+                                       mask_quality_verdicts)
 from reidlib.study.sweeps import (THRESHOLD_GROUPS, best_verdict, for_profile, group_means,
                                   query_average, sweep_summary, threshold_group)
 
@@ -140,6 +141,31 @@ def test_mask_quality_verdicts_by_hand() -> None:
     assert "A loses 20.0 pts m" in text and "at IoU 0.5" in text and "stays above" in text
     low = v.reset_index().assign(**{"crosses RGB at": 1.0})
     assert "not above the RGB baseline even at IoU 1" in mask_quality_sentence(low)
+
+
+def test_extracted_masks_are_placed_on_the_degraded_curve_by_hand() -> None:
+    """Curve 1.0 -> 0.8, 0.5 -> 0.6; RGB 0.5. Segmenter a at 0.7 is worth IoU 0.75 (halfway);
+    b at 0.55 is below the curve's lowest point; c at 0.9 above its top."""
+    lines = []
+    for s in (0, 1, 2):
+        for q, v in {1.0: 0.8, 0.5: 0.6}.items():
+            lines.append({"method": "M", "source": "x", "mask IoU": q, "seed": s, "m": v})
+        lines.append({"method": "M", "source": "no mask (RGB)", "mask IoU": float("nan"), "seed": s, "m": 0.5})
+        for seg, v, jitter in (("a", 0.7, 0.01), ("b", 0.55, 0.04), ("c", 0.9, 0.0)):
+            lines.append({"method": "M", "source": f"extracted ({seg})", "mask IoU": float("nan"), "seed": s,
+                          "m": v + jitter * (s - 1)})
+    ext = extracted_verdicts(pd.DataFrame(lines), "m").set_index("source")
+    assert ext["worth IoU"].to_dict() == {"extracted (a)": "0.75", "extracted (b)": "< 0.5", "extracted (c)": "> 1"}
+    assert ext.loc["extracted (a)", "mean (pts)"] == pytest.approx(70.0)
+    assert ext.loc["extracted (a)", "vs RGB (pts)"] == pytest.approx(20.0)
+    assert ext.loc["extracted (a)", "verdict vs RGB"] == "above RGB"
+    # b: +5 pts, but seeds spread 0.51 / 0.55 / 0.59 against a flat 0.5: t = 0.05 / (0.04 / sqrt 3) = 2.2 < 4.3
+    assert ext.loc["extracted (b)", "verdict vs RGB"] == "within noise"
+    v = mask_quality_verdicts(pd.DataFrame(lines), "m")
+    text = mask_quality_sentence(v, ext.reset_index())
+    assert "M on masks extracted (a): 70.0 pts, +20.0 vs RGB (above RGB); worth degraded masks at IoU 0.75." in text
+    assert "worth less than degraded masks at IoU 0.5" in text and "worth more than masks at IoU 1" in text
+    assert extracted_verdicts(pd.DataFrame([r for r in lines if not r["source"].startswith("extracted")]), "m").empty
 
 
 def test_mask_quality_curve_draws_baselines() -> None:
