@@ -28,7 +28,7 @@ import pandas as pd
 
 from reidlib.study.verdict import ordering_verdicts, paired_verdict
 
-KEY_COLUMNS = ("row", "seed", "experiment", "run_dir", "seconds")
+KEY_COLUMNS = ("row", "seed", "experiment", "run_dir", "seconds", "train_s")
 
 
 def _require(tidy: pd.DataFrame, columns: Sequence[str]) -> None:

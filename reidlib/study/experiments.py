@@ -36,12 +36,16 @@ def run_rows(rows: Mapping[str, Row], profile: str, seeds: Sequence[int] | None 
     """Train/evaluate every row for every seed; one tidy line per (row, seed).
 
     ``extra`` overrides are applied to every row (e.g. ``{"profile.epochs": 3}``).
-    Columns: ``row, seed, experiment, run_dir, seconds``, a row's own ``columns`` (the swept
-    value of :func:`sweep_rows`) and ``<protocol>/<metric>`` as fractions in [0, 1].
+    Columns: ``row, seed, experiment, run_dir, seconds, train_s``, a row's own ``columns`` (the
+    swept value of :func:`sweep_rows`) and ``<protocol>/<metric>`` as fractions in [0, 1].
+    ``seconds`` is this call's time for the run (for a reused run, the time to read it);
+    ``train_s`` the run's own training and evaluation time, summed over its epochs.csv
+    ``wall_s`` whenever it was trained (NaN for a run trained before the loop recorded it).
     """
     from reidlib.engine.experiment import resolve_config, run_experiment
     from reidlib.engine.profiles import get_profile
     from reidlib.engine.runs import run_id
+    from reidlib.study.provenance import run_provenance
 
     seeds = list(seeds) if seeds is not None else list(get_profile(profile).seeds)
     lines = []
@@ -51,10 +55,12 @@ def run_rows(rows: Mapping[str, Row], profile: str, seeds: Sequence[int] | None 
         for seed in seeds:
             start = time.perf_counter()
             metrics = run_experiment(experiment, profile, ov, seed=seed, runs_root=paths.runs_dir(), quiet=quiet)
-            cfg = resolve_config(experiment, profile, ov, seed)
-            lines.append({"row": label, **columns, "seed": seed, "experiment": experiment,
-                          "run_dir": f"{experiment}/{run_id(cfg)}",
-                          "seconds": round(time.perf_counter() - start, 1), **flatten_metrics(metrics)})
+            seconds = round(time.perf_counter() - start, 1)
+            run_dir = f"{experiment}/{run_id(resolve_config(experiment, profile, ov, seed))}"
+            wall = run_provenance(paths.runs_dir() / run_dir)["wall_s"]
+            lines.append({"row": label, **columns, "seed": seed, "experiment": experiment, "run_dir": run_dir,
+                          "seconds": seconds, "train_s": float("nan") if wall is None else round(wall, 1),
+                          **flatten_metrics(metrics)})
     return pd.DataFrame(lines)
 
 

@@ -1,6 +1,8 @@
 """A sweep is built from its values: an off-grid value runs end to end and stays a column."""
 import json
 
+import pytest
+
 from reidlib.engine.experiment import resolve_config
 from reidlib.engine.runs import config_hash
 from reidlib.study.notebook import Notebook
@@ -31,3 +33,10 @@ def test_off_grid_threshold_runs_end_to_end(tmp_path, monkeypatch) -> None:
     cfg = json.loads((tmp_path / tidy.loc[0, "run_dir"] / "config.json").read_text())
     assert cfg["model"]["kwargs"]["threshold"] == 0.45
     assert 0.0 <= tidy.loc[0, "sq/mAP"] <= 1.0
+    # train_s is the run's own time (its epochs.csv wall_s), also when the run is reused
+    import csv
+
+    with open(tmp_path / tidy.loc[0, "run_dir"] / "epochs.csv") as f:
+        wall = sum(float(r["wall_s"]) for r in csv.DictReader(f))
+    again = nb.run(rows)
+    assert tidy.loc[0, "train_s"] == again.loc[0, "train_s"] == pytest.approx(wall, abs=0.051) and wall > 0
