@@ -268,8 +268,7 @@ def write_summary(result: StudyResult) -> Path:
              _profile_line(result.profile) + " " + _machine_line(result.profile), "",
              "A paper's ordering \"A beats B\" **holds** when the per-seed paired difference is significant "
              "(paired t-test, p < 0.05), is **reversed** when significantly negative, and is otherwise "
-             "**within noise** (see `reidlib/study/verdict.py`).", "",
-             ]
+             "**within noise** (see `reidlib/study/verdict.py`).", ""]
     currency = {r.experiment: (r.status, r.why) for r in result_currency(result.profile, results).itertuples()}
     lines += _convergence_lines(results, currency) + ["## Verdicts at a glance", ""]
     n_current = sum(status == "current" for status, _ in currency.values())
