@@ -18,7 +18,7 @@ from typing import Any
 
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
-from reidlib.study.provenance import cpu_kind, provenance_lines, result_currency
+from reidlib.study.provenance import cpu_kind, mixed_sources, provenance_lines, result_currency, run_sources
 from reidlib.study.report import read_results, study_order
 
 
@@ -270,16 +270,23 @@ def write_summary(result: StudyResult) -> Path:
              "(paired t-test, p < 0.05), is **reversed** when significantly negative, and is otherwise "
              "**within noise** (see `reidlib/study/verdict.py`).", ""]
     currency = {r.experiment: (r.status, r.why) for r in result_currency(result.profile, results).itertuples()}
-    lines += _convergence_lines(results, currency) + ["## Verdicts at a glance", ""]
+    sources = run_sources(result.profile)
+    mixed = mixed_sources(sources)
+    lines += _convergence_lines(results, currency, mixed) + ["## Verdicts at a glance", ""]
     n_current = sum(status == "current" for status, _ in currency.values())
     if results and n_current < len(results):
         lines += [f"**{len(results) - n_current} of {len(results)} results are not from the profile as now defined** "
                   "(column \"runs\"): their verdicts stand until their notebooks run again.", ""]
+    if mixed:
+        lines += [f"**{len(mixed)} of {len(results)} results mix runs of several code commits or machines** "
+                  "(column \"runs\", and \"Where the runs come from\").", ""]
     lines += ["| experiment | verdict | runs |", "|---|---|---|"]
     for res in results:
         verdict = " ".join(str(res.get("verdict") or "(no verdict recorded)").split()).replace("|", "/")
         status, why = currency[res["experiment"]]
         runs = status if status == "current" else f"**{status}**: {why}".replace("|", "/")
+        if res["experiment"] in mixed:
+            runs += f"; **mixed**: {mixed[res['experiment']]}"
         lines.append(f"| [{res['title'].split(' — ')[0]}](#{_anchor(res['title'])}) | {verdict} | {runs} |")
     lines += ["", "## Wall times", "",
               "Each notebook's own last execution: a run it reused (trained earlier, its record on disk) "
@@ -289,7 +296,7 @@ def write_summary(result: StudyResult) -> Path:
         t = times[name]
         lines.append(f"| {name} | {'ok' if t['ok'] else 'FAILED: ' + t['error'][:80]} | {t['seconds']:.0f} |")
     lines += ["", f"Total: {sum(t['seconds'] for t in times.values()) / 60:.1f} min", ""]
-    lines += provenance_lines(result.profile)
+    lines += provenance_lines(result.profile, sources)
     for res in results:
         lines += [f"## {res['title']}", "", res.get("claim", ""), "", res["table_md"], ""]
         if res.get("verdict"):
@@ -306,15 +313,18 @@ def write_summary(result: StudyResult) -> Path:
 CONVERGENCE = "00_convergence"
 
 
-def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]]) -> list[str]:
+def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]], mixed: dict[str, str]) -> list[str]:
     """The summary's convergence line, before any verdict: 00_convergence's verdict (with its
-    currency), or a warning that the profile's training length was never checked."""
+    currency and whether its runs mix commits or machines), or a warning that the profile's
+    training length was never checked."""
     conv = next((r for r in results if r["experiment"] == CONVERGENCE), None)
     if conv is None:
         return [f"**Convergence: not checked for this profile** (`{CONVERGENCE}` has no result): every verdict "
                 "below may be about training length rather than the papers.", ""]
-    status, why = currency.get(CONVERGENCE, ("current", ""))
+    status, why = currency[CONVERGENCE]
     where = f"[{CONVERGENCE}](#{_anchor(conv['title'])})" + ("" if status == "current" else f", **{status}**: {why}")
+    if CONVERGENCE in mixed:
+        where += f", **mixed**: {mixed[CONVERGENCE]}"
     verdict = " ".join(str(conv.get("verdict") or "(no verdict recorded)").split())
     return [f"**Convergence** ({where}): {verdict}", ""]
 

@@ -67,27 +67,40 @@ def run_provenance(run_dir: str | Path) -> dict[str, Any]:
             "device": device, "wall_s": wall, "finished": (folder / "metrics.json").is_file()}
 
 
-def study_provenance(profile: str) -> pd.DataFrame:
-    """One row per (commit, cpu, precision) over every run the profile's results use.
+def run_sources(profile: str) -> dict[str, tuple[dict[str, Any], list[str]]]:
+    """``{run_dir: (run_provenance, [results that use it])}`` over every runs.json of the
+    profile's results, each run folder read once. A run folder gone from disk has commit
+    ``"missing"``."""
+    base = paths.runs_dir() / profile / "results"
+    users: dict[str, list[str]] = {}
+    for rj in sorted(base.glob("*/runs.json")) if base.is_dir() else []:
+        for run_dir in read_json(rj):
+            users.setdefault(run_dir, []).append(rj.parent.name)
+    out = {}
+    for run_dir, results in users.items():
+        folder = paths.runs_dir() / run_dir
+        p = run_provenance(folder) if folder.is_dir() else {"commit": "missing", "cpu": "-", "precision": "-",
+                                                              "wall_s": None}
+        out[run_dir] = (p, results)
+    return out
+
+
+def study_provenance(profile: str, sources: Mapping[str, tuple[dict[str, Any], list[str]]] | None = None
+                     ) -> pd.DataFrame:
+    """One row per (commit, cpu, precision) over every run the profile's results use
+    (``sources``: :func:`run_sources`, when the caller has it).
 
     Columns: ``commit``, ``cpu``, ``precision``, ``runs`` (distinct run folders), ``notebooks``
     (the results that use them, comma-separated), ``training_h`` (hours, summed over the runs
     with ``wall_s``) and ``untimed`` (runs without it). A run folder named in a runs.json but gone
     from disk counts under commit ``"missing"``. Empty when no result recorded its runs.
     """
-    base = paths.runs_dir() / profile / "results"
-    users: dict[str, list[str]] = {}
-    for rj in sorted(base.glob("*/runs.json")) if base.is_dir() else []:
-        for run_dir in read_json(rj):
-            users.setdefault(run_dir, []).append(rj.parent.name)
+    sources = run_sources(profile) if sources is None else sources
     cols = ["commit", "cpu", "precision", "runs", "notebooks", "training_h", "untimed"]
-    if not users:
+    if not sources:
         return pd.DataFrame(columns=cols)
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for run_dir, notebooks in users.items():
-        folder = paths.runs_dir() / run_dir
-        p = run_provenance(folder) if folder.is_dir() else {"commit": "missing", "cpu": "-", "precision": "-",
-                                                              "wall_s": None}
+    for p, notebooks in sources.values():
         g = groups.setdefault((p["commit"], p["cpu"], p["precision"]),
                               {"runs": 0, "notebooks": set(), "seconds": 0.0, "untimed": 0})
         g["runs"] += 1
@@ -103,9 +116,32 @@ def study_provenance(profile: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).sort_values(["commit", "cpu", "precision"], ignore_index=True)
 
 
-def provenance_lines(profile: str) -> list[str]:
+def mixed_sources(sources: Mapping[str, tuple[dict[str, Any], list[str]]]) -> dict[str, str]:
+    """``{result: why}`` for each result whose runs come from more than one code commit, or more
+    than one CPU kind / precision: ``"runs from 2 commits (38f7c68, 7f32105)"``. A result whose
+    numbers mix commits says so in the summary, beside its verdict."""
+    commits: dict[str, set[str]] = {}
+    kinds: dict[str, set[str]] = {}
+    for p, results in sources.values():
+        for r in results:
+            commits.setdefault(r, set()).add(p["commit"])
+            kinds.setdefault(r, set()).add(f"{p['cpu']} {p['precision']}")
+    out = {}
+    for r in commits:
+        why = []
+        if len(commits[r]) > 1:
+            why.append(f"runs from {len(commits[r])} commits ({', '.join(sorted(commits[r]))})")
+        if len(kinds[r]) > 1:
+            why.append(f"runs on {len(kinds[r])} CPU kinds / precisions ({', '.join(sorted(kinds[r]))})")
+        if why:
+            out[r] = "; ".join(why)
+    return out
+
+
+def provenance_lines(profile: str, sources: Mapping[str, tuple[dict[str, Any], list[str]]] | None = None
+                     ) -> list[str]:
     """The summary's "Where the runs come from" section (markdown lines)."""
-    table = study_provenance(profile)
+    table = study_provenance(profile, sources)
     lines = ["## Where the runs come from", ""]
     if table.empty:
         return lines + ["No result recorded its run folders.", ""]

@@ -7,8 +7,8 @@ import pytest
 
 from reidlib.engine.profiles import get_profile
 from reidlib.study.notebook import run_as
-from reidlib.study.provenance import (cpu_kind, provenance_lines, result_currency, run_provenance,
-                                     study_provenance)
+from reidlib.study.provenance import (cpu_kind, mixed_sources, provenance_lines, result_currency, run_provenance,
+                                     run_sources, study_provenance)
 from reidlib.study.report import write_result
 
 AVX2 = {"amx_bf16": False, "avx512": False, "cpu_capability": "AVX2", "precision": "fp32"}
@@ -65,6 +65,15 @@ def test_study_provenance_groups_runs_by_commit_cpu_and_precision(tmp_path, monk
     text = "\n".join(provenance_lines("quick"))
     assert "4 run folder(s), trained by 2 code commit(s) (aaaaaaa, bbbbbbb)" in text
     assert "mixed" in text and "missing" in text
+    # per result: E2's runs all come from aaaaaaa on AVX2 fp32, E1's from three commits and two kinds
+    assert mixed_sources(run_sources("quick")) == {
+        "E1_y": "runs from 3 commits (aaaaaaa, bbbbbbb, missing); "
+                "runs on 3 CPU kinds / precisions (- -, AVX-512 + AMX bf16, AVX2 fp32)"}
+    from reidlib.study.driver import StudyResult, write_summary
+
+    summary = write_summary(StudyResult("quick")).read_text()
+    assert "**1 of 2 results mix runs of several code commits or machines**" in summary
+    assert "; **mixed**: runs from 3 commits (aaaaaaa, bbbbbbb, missing)" in summary
 
 
 def test_one_kind_is_not_flagged_and_no_runs_says_so(tmp_path, monkeypatch) -> None:
