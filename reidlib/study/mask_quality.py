@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from reidlib.study.verdict import paired_verdict
+from reidlib.study.verdict import minimum_detectable_difference, paired_verdict
 
 Row = tuple[str, Mapping[str, Any]]
 
@@ -106,6 +106,19 @@ def available_segmenters(names: Sequence[str]) -> tuple[list[str], list[str]]:
     return ok, notes
 
 
+def _vs_rgb(values: pd.Series, rgb: pd.Series, z: float | None) -> tuple[str, float, float]:
+    """Per-seed ``values`` against the RGB baseline, paired on their common seeds:
+    ``("above RGB" | "below RGB" | "within noise", mean diff, minimum detectable difference)``."""
+    common = values.index.intersection(rgb.index)
+    verdict, diff, se = paired_verdict(values.loc[common], rgb.loc[common], z)
+    mdd = minimum_detectable_difference(se, len(common), z)
+    return {"holds": "above RGB", "reversed": "below RGB"}.get(verdict, verdict), diff, mdd
+
+
+def _pts(x: float) -> float | None:
+    return None if math.isnan(x) else round(100 * x, 2)
+
+
 def mask_quality_verdicts(tidy: pd.DataFrame, metric: str, z: float | None = None) -> pd.DataFrame:
     """Per method: loss from true masks to the worst IoU, and where it meets the RGB baseline.
 
@@ -124,14 +137,12 @@ def mask_quality_verdicts(tidy: pd.DataFrame, metric: str, z: float | None = Non
         below = [q for q in means.index if means[q] <= rgb.mean()]
         cross = below[0] if below else None
         at = swept[swept["mask IoU"] == (cross if cross is not None else lo)].set_index("seed")[metric]
-        common = at.index.intersection(rgb.index)
-        verdict, diff, _ = paired_verdict(at.loc[common], rgb.loc[common], z)
-        verdict = {"holds": "above RGB", "reversed": "below RGB"}.get(verdict, verdict)
+        verdict, diff, mdd = _vs_rgb(at, rgb, z)
         lines.append({"method": method, "metric": metric, "top IoU": hi, "at top (pts)": round(100 * means[hi], 2),
                       "lowest IoU": lo, "at lowest (pts)": round(100 * means[lo], 2),
                       "loss (pts)": round(100 * (means[hi] - means[lo]), 2),
                       "RGB (pts)": round(100 * rgb.mean(), 2), "crosses RGB at": cross,
-                      "vs RGB there (pts)": round(100 * diff, 2), "verdict vs RGB": verdict})
+                      "vs RGB there (pts)": round(100 * diff, 2), "MDD (pts)": _pts(mdd), "verdict vs RGB": verdict})
     return pd.DataFrame(lines)
 
 
@@ -141,21 +152,19 @@ def extracted_verdicts(tidy: pd.DataFrame, metric: str, z: float | None = None) 
     which the true/degraded curve of means reaches the same ``metric`` (linear between swept
     IoUs; ``"< lowest"`` below the curve's lowest point, ``"> top"`` above it). Empty without
     extracted rows."""
-    cols = ["method", "source", "metric", "mean (pts)", "vs RGB (pts)", "verdict vs RGB", "worth IoU"]
+    cols = ["method", "source", "metric", "mean (pts)", "vs RGB (pts)", "MDD (pts)", "verdict vs RGB", "worth IoU"]
     lines = []
     for method, sub in tidy.groupby("method", sort=False):
         rgb = sub[sub["source"] == RGB_SOURCE].set_index("seed")[metric]
         means = sub[sub["mask IoU"].notna()].groupby("mask IoU")[metric].mean().sort_index()
         for source in dict.fromkeys(sub.loc[sub["source"].str.startswith("extracted"), "source"]):
             ext = sub[sub["source"] == source].set_index("seed")[metric]
-            common = ext.index.intersection(rgb.index)
-            if rgb.empty or common.empty:
+            if ext.index.intersection(rgb.index).empty:
                 raise ValueError(f"method {method!r}: {source!r} needs the {RGB_SOURCE!r} baseline at its seeds")
-            verdict, diff, _ = paired_verdict(ext.loc[common], rgb.loc[common], z)
-            verdict = {"holds": "above RGB", "reversed": "below RGB"}.get(verdict, verdict)
+            verdict, diff, mdd = _vs_rgb(ext, rgb, z)
             lines.append({"method": method, "source": source, "metric": metric,
                           "mean (pts)": round(100 * float(ext.mean()), 2), "vs RGB (pts)": round(100 * diff, 2),
-                          "verdict vs RGB": verdict, "worth IoU": _worth_iou(float(ext.mean()), means)})
+                          "MDD (pts)": _pts(mdd), "verdict vs RGB": verdict, "worth IoU": _worth_iou(float(ext.mean()), means)})
     return pd.DataFrame(lines, columns=cols)
 
 
@@ -184,13 +193,13 @@ def mask_quality_sentence(verdicts: pd.DataFrame, extracted: pd.DataFrame | None
         cross = r["crosses RGB at"]
         if cross is None or (isinstance(cross, float) and math.isnan(cross)):
             text += (f"it stays above the RGB baseline down to IoU {r['lowest IoU']:g} "
-                     f"({r['vs RGB there (pts)']:+.1f} pts there, {r['verdict vs RGB']}).")
+                     f"({r['vs RGB there (pts)']:+.1f} pts there, {r['verdict vs RGB']}{_mdd_text(r)}).")
         elif cross == r["top IoU"]:
             text += (f"it is not above the RGB baseline even at IoU {cross:g} "
-                     f"({r['vs RGB there (pts)']:+.1f} pts, {r['verdict vs RGB']}).")
+                     f"({r['vs RGB there (pts)']:+.1f} pts, {r['verdict vs RGB']}{_mdd_text(r)}).")
         else:
             text += (f"it falls to the RGB baseline at IoU {cross:g} "
-                     f"({r['vs RGB there (pts)']:+.1f} pts, {r['verdict vs RGB']}).")
+                     f"({r['vs RGB there (pts)']:+.1f} pts, {r['verdict vs RGB']}{_mdd_text(r)}).")
         parts.append(text)
     for _, r in (extracted if extracted is not None else pd.DataFrame()).iterrows():
         worth = r["worth IoU"]
@@ -198,8 +207,14 @@ def mask_quality_sentence(verdicts: pd.DataFrame, extracted: pd.DataFrame | None
                      f"worth more than masks at IoU {worth[2:]}" if worth.startswith(">") else
                      f"worth degraded masks at IoU {worth}")
         parts.append(f"{r['method']} on masks {r['source']}: {r['mean (pts)']:.1f} pts, "
-                     f"{r['vs RGB (pts)']:+.1f} vs RGB ({r['verdict vs RGB']}); {worth_txt}.")
+                     f"{r['vs RGB (pts)']:+.1f} vs RGB ({r['verdict vs RGB']}{_mdd_text(r)}); {worth_txt}.")
     return " ".join(parts)
+
+
+def _mdd_text(r: Mapping[str, Any]) -> str:
+    """``", MDD 4.1 pts"``: the smallest difference the seeds could have detected (none: 1 seed)."""
+    mdd = r.get("MDD (pts)")
+    return "" if mdd is None or (isinstance(mdd, float) and math.isnan(mdd)) else f", MDD {mdd:.1f} pts"
 
 
 def mask_quality_curve(tidy: pd.DataFrame, metric: str, title: str = ""):

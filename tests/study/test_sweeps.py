@@ -163,7 +163,10 @@ def test_extracted_masks_are_placed_on_the_degraded_curve_by_hand() -> None:
     assert ext.loc["extracted (b)", "verdict vs RGB"] == "within noise"
     v = mask_quality_verdicts(pd.DataFrame(lines), "m")
     text = mask_quality_sentence(v, ext.reset_index())
-    assert "M on masks extracted (a): 70.0 pts, +20.0 vs RGB (above RGB); worth degraded masks at IoU 0.75." in text
+    # MDD = t(0.975, 2) * se: a: 4.3027 * 0.01 / sqrt 3 = 2.48 pts; b: 4.3027 * 0.04 / sqrt 3 = 9.94 pts
+    assert ext.loc["extracted (a)", "MDD (pts)"] == pytest.approx(2.48, abs=0.01)
+    assert ext.loc["extracted (b)", "MDD (pts)"] == pytest.approx(9.94, abs=0.01)
+    assert "M on masks extracted (a): 70.0 pts, +20.0 vs RGB (above RGB, MDD 2.5 pts); worth degraded masks at IoU 0.75." in text
     assert "worth less than degraded masks at IoU 0.5" in text and "worth more than masks at IoU 1" in text
     assert extracted_verdicts(pd.DataFrame([r for r in lines if not r["source"].startswith("extracted")]), "m").empty
 
