@@ -75,6 +75,11 @@ def changed_params(params: Any) -> dict[str, Any]:
     return out
 
 
+def dataset_of(params: Any) -> str:
+    """The data set a notebook's parameters name: ``"synth"`` unless they name a real one."""
+    return str(getattr(params, "dataset", "synth") or "synth")
+
+
 def run_as(params: Any) -> dict[str, Any] | None:
     """How a notebook ran, for its result record: ``{"definition": the profile's fields now
     (:meth:`reidlib.engine.profiles.Profile.to_dict`), "seeds": the seeds it ran, "overrides": the
@@ -90,7 +95,7 @@ def run_as(params: Any) -> dict[str, Any] | None:
     seeds = getattr(params, "seeds", None)
     return {"definition": definition, "seeds": [int(s) for s in (definition["seeds"] if seeds is None else seeds)],
             "overrides": dict(getattr(params, "overrides", None) or {}),
-            "dataset": str(getattr(params, "dataset", "synth") or "synth"), "params": changed_params(params)}
+            "dataset": dataset_of(params), "params": changed_params(params)}
 
 
 def banner(experiment: str, params: Any) -> str:
@@ -99,7 +104,7 @@ def banner(experiment: str, params: Any) -> str:
     seeds = getattr(params, "seeds", None)
     masks = getattr(params, "masks", "")
     if masks is None:
-        masks = "extracted" if getattr(params, "dataset", "synth") == "synth" else "mirror"
+        masks = "extracted" if dataset_of(params) == "synth" else "mirror"
     mask_txt = {"extracted": f" Masks: extracted by `{getattr(params, 'segmenter', '?')}`, as the papers had them.",
                 "true": " Masks: SynthReID's ground truth (an upper bound: the papers had a segmenter's).",
                 "mirror": " Masks: the data set's mask mirror (written by `python -m reidlib masks`).",
@@ -156,8 +161,8 @@ class Notebook:
 
     @property
     def dataset(self) -> str:
-        """The data set the notebook runs on: ``"synth"`` unless its parameters name a real one."""
-        return str(getattr(self._need_params(), "dataset", "synth") or "synth")
+        """The data set the notebook runs on (:func:`dataset_of` its parameters)."""
+        return dataset_of(self._need_params())
 
     @property
     def result_id(self) -> str:
@@ -197,7 +202,7 @@ class Notebook:
         p = self._need_params()
         if not hasattr(p, "masks"):
             return {}
-        masks = p.masks or ("extracted" if p.dataset == "synth" else "true")
+        masks = p.masks or ("extracted" if self.dataset == "synth" else "true")
         out = {"data.masks": masks}
         if masks == "extracted":
             out["data.segmenter"] = p.segmenter
