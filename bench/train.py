@@ -127,10 +127,11 @@ PARTS = ("data", "transform", "forward", "loss", "backward", "optimizer")
 
 
 def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
-    """Seconds per step of each part of ``Trainer._train_step`` (replayed with timers on the
-    real model, losses, sampler, transform and optimiser of ``experiment`` at the quick
-    profile + ``overrides``), the whole step as the Trainer runs it (``step``; ``python``
-    = step - sum of parts: seeding, dict copies, hooks, loss bookkeeping), the epoch-start
+    """Seconds per step of each part of ``Trainer._train_step`` (timed inside the real step by
+    its ``step_timer``, on the model, losses, sampler, transform and optimiser of ``experiment``
+    at the quick profile + ``overrides``), the whole step (``step``; ``python`` = step - sum of
+    parts: the call, the timer's own calls and the loss bookkeeping after the optimiser; the
+    step's seeding counts as data), the epoch-start
     hooks (triplet mining) per step of an epoch, one evaluation (``eval``), and img/s."""
     import itertools
 
@@ -157,23 +158,20 @@ def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
         t.sampler.set_epoch(epoch)
     t._train_step(batches[0], weights)             # warm-up
     acc = dict.fromkeys(PARTS, 0.0)
-    for idx in batches[1:]:
-        a = time.perf_counter(); batch = t.dataset.get_batch(idx)
-        b = time.perf_counter(); batch = t.transform(batch, t.generator)
-        c = time.perf_counter()
-        mask = batch.get("mask") if t.use_mask else None
-        out = t.model(batch["image"], mask.float() if isinstance(mask, torch.Tensor) else None)
-        d = time.perf_counter()
-        total = sum(weights[x.name] * x(out, batch) for x in t.terms if weights[x.name] != 0)
-        e = time.perf_counter(); t.optimizer.zero_grad(set_to_none=True); total.backward()
-        f = time.perf_counter(); t.optimizer.step()
-        g = time.perf_counter()
-        for k, (s0, s1) in zip(PARTS, [(a, b), (b, c), (c, d), (d, e), (e, f), (f, g)]):
-            acc[k] += s1 - s0
+    clock = [0.0]
+
+    def timer(phase: str) -> None:                 # the Trainer's own step, timed part by part
+        now = time.perf_counter()
+        acc[phase] += now - clock[0]
+        clock[0] = now
+
+    t.step_timer = timer
     t0 = time.perf_counter()
     for idx in batches[1:]:
+        clock[0] = time.perf_counter()
         t._train_step(idx, weights)
     step = (time.perf_counter() - t0) / steps
+    t.step_timer = None
     out = {k: v / steps for k, v in acc.items()}
     out["python"] = max(0.0, step - sum(out.values()))
     out["step"], out["mining"] = step, mining / max(1, t.steps_per_epoch)

@@ -45,6 +45,10 @@ class LossTerm:
         return self.fn(outputs, batch)
 
 
+def _no_timer(phase: str) -> None:
+    """The default :attr:`Trainer.step_timer`: nothing."""
+
+
 def step_seed(seed: int, epoch: int, step: int, rank: int = 0) -> int:
     return (seed * 1_000_003 + epoch * 10_007 + step * 101 + rank * 7) % (2**63 - 1)
 
@@ -98,6 +102,10 @@ class Trainer:
         self.sums: dict[str, float] = {}
         self.history: list[dict[str, Any]] = []
         self.best: float | None = None
+        #: ``fn(phase)`` called as each part of a training step ends ("data", "transform",
+        #: "forward", "loss", "backward", "optimizer"); None in training. ``bench/train.py``
+        #: sets it to time the real step (issue 16, item 6) instead of replaying one.
+        self.step_timer: Callable[[str], None] | None = None
         # steps per epoch of each stage's sampler (StageSamplers: one per stage), capped; stages
         # given in iterations become whole epochs of those steps (Recipe.in_epochs)
         lens = (batch_sampler.stage_lengths() if hasattr(batch_sampler, "stage_lengths")
@@ -182,6 +190,7 @@ class Trainer:
 
     def _train_step(self, indices: Sequence[int], weights: Mapping[str, float],
                     batch: dict[str, Any] | None = None) -> dict[str, Any]:
+        mark = self.step_timer or _no_timer
         s = step_seed(self.seed, self.epoch, self.step, self.rank)
         torch.manual_seed(s)
         self.generator.manual_seed(s + 1)
@@ -190,22 +199,29 @@ class Trainer:
         if self.device.type == "cuda":  # augment on the device: uint8 crosses the bus (engine.loader)
             batch = {k: v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v
                      for k, v in batch.items()}
+        mark("data")
         if self.transform is not None:
             batch = self.transform(batch, self.generator)   # parameters drawn on the CPU generator
         batch = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+        mark("transform")
         mask = batch.get("mask") if self.use_mask else None
         outputs = self.ddp(batch["image"], mask.float() if isinstance(mask, torch.Tensor) else None)
+        mark("forward")
         terms = {t.name: t(outputs, batch) for t in self.terms if weights[t.name] != 0}
         self._emit("on_loss", terms)
         total = sum(weights[k] * v for k, v in terms.items())
+        mark("loss")
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(total).backward()
+            mark("backward")
             self.scaler.step(self.optimizer)
             self.scaler.update()
         else:
             total.backward()
+            mark("backward")
             self.optimizer.step()
+        mark("optimizer")
         vals = {f"loss/{k}": float(v.detach()) for k, v in terms.items()}
         vals["loss"] = float(total.detach())
         return vals

@@ -96,6 +96,21 @@ def test_evaluating_along_the_way_changes_no_training():
     assert sum("sq/mAP" in r for r in every.history) == 4 and sum("sq/mAP" in r for r in end_only.history) == 1
 
 
+def test_step_timer_sees_every_part_in_order_and_changes_no_training():
+    """bench/train.py times the Trainer's own step through ``step_timer``: each step reports the
+    six parts once, in the order they run, and the timed training equals the untimed one."""
+    timed, plain = make(), make()
+    phases: list[str] = []
+    timed.step_timer = phases.append
+    timed.fit()
+    plain.fit()
+    assert torch.equal(weights(timed.model), weights(plain.model))
+    parts = ["data", "transform", "forward", "loss", "backward", "optimizer"]
+    steps = len(phases) // len(parts)
+    assert steps > 0 and phases == parts * steps
+    assert steps == timed.global_step
+
+
 def test_finished_run_is_reused_without_training(tmp_path):
     run = open_run(tmp_path, "tiny", CONFIG)
     m1 = make(run).fit()
