@@ -51,9 +51,11 @@ def test_profiles_share_runs_that_train_the_same(tmp_path):
     shared = open_run(tmp_path, "ide", full)
     assert shared.dir == r.dir and shared.state == "finished"
     assert read_json(r.dir / "config.json")["profile"]["name"] == "quick"   # as created, not rewritten
-    # anything that changes training is another run: seed, epochs, precision, data
+    # anything that changes training is another run: seed, epochs, precision, data. The profiles'
+    # precision "auto" resolves per machine (bf16 on AVX-512, fp32 on AVX2): force the other one
+    other_precision = "fp32" if quick["profile"]["precision"] == "bf16" else "bf16"
     for other in (resolve_config("ide", "full", None, 2), resolve_config("ide", "full", {"profile.epochs": 3}, 1),
-                  resolve_config("ide", "full", {"profile.precision": "bf16"}, 1),
+                  resolve_config("ide", "full", {"profile.precision": other_precision}, 1),
                   resolve_config("ide", "full", {"profile.data_preset": "quick"}, 1)):
         assert open_run(tmp_path, "ide", other, create=False).dir != r.dir
 
