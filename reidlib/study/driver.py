@@ -213,7 +213,8 @@ def _profile_line(profile: str) -> str:
 
 
 def _machine_line(profile: str) -> str:
-    """The CPU kind, resolved precision, threads and torch version (numbers differ between CPU kinds)."""
+    """The machine writing the summary: CPU kind, resolved precision, threads, torch version and code
+    commit (the machines that trained the runs are listed per run in "Where the runs come from")."""
     import os
 
     from reidlib.engine.machine import describe_machine
@@ -227,11 +228,11 @@ def _machine_line(profile: str) -> str:
         precision = None
     m = describe_machine(precision)
     kind = cpu_kind(m)
-    return (f"Machine: {m['cpu_model']} ({kind}, torch capability {m['cpu_capability'] or '?'}), "
+    return (f"Summary written on: {m['cpu_model']} ({kind}, torch capability {m['cpu_capability'] or '?'}), "
             f"{m['cpu_count']} cores, precision {m['precision'] or '?'}"
             f"{' (forced by REIDLIB_PRECISION)' if m['forced_precision'] else ''}, {m['torch_threads']} torch threads, "
             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {m['torch']}, "
-            f"code {_git_commit()}.")
+            f"code {_git_commit()}. The runs' own commits, CPU kinds and precisions: \"Where the runs come from\".")
 
 
 def _git_commit() -> str:
