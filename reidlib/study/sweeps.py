@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from reidlib.engine.features import PROTOCOLS
-from reidlib.study.verdict import paired_verdict
+from reidlib.study.verdict import minimum_detectable_difference, paired_verdict
 
 Row = tuple[str, Mapping[str, Any]]
 
@@ -93,8 +93,10 @@ def group_means(tidy: pd.DataFrame, x: str, metrics: Sequence[str],
 def sweep_summary(tidy: pd.DataFrame, x: str, metric: str, z: float | None = None) -> pd.DataFrame:
     """One line per swept value: mean ± std (points), and a paired comparison with our best value.
 
-    Columns: ``x, seeds, mean, std, vs best (pts), se (pts), verdict`` where verdict is
-    ``best``, ``below best`` (paired t-test p < 0.05, or beyond an explicit ``z``) or ``within noise of best``.
+    Columns: ``x, seeds, mean, std, vs best (pts), se (pts), MDD (pts), verdict`` where verdict is
+    ``best``, ``below best`` (paired t-test p < 0.05, or beyond an explicit ``z``) or ``within noise of best``;
+    ``MDD`` is the minimum detectable difference of that paired comparison (issue 16): a value
+    "within noise of best" is not lower than the best by more than ``MDD`` points.
     """
     if metric not in tidy.columns:
         raise KeyError(f"metric {metric!r} not in the results; available: {[c for c in tidy.columns if '/' in c]}")
@@ -106,14 +108,16 @@ def sweep_summary(tidy: pd.DataFrame, x: str, metric: str, z: float | None = Non
         v = tidy[tidy[x] == value].set_index("seed")[metric]
         common = b.index.intersection(v.index)
         if value == best:
-            verdict, diff, se = "best", 0.0, float("nan")
+            verdict, diff, se, mdd = "best", 0.0, float("nan"), float("nan")
         else:
             verdict, diff, se = paired_verdict(b.loc[common], v.loc[common], z)
             verdict = "below best" if verdict == "holds" else "within noise of best"
+            mdd = minimum_detectable_difference(se, len(common), z)
         lines.append({x: value, "seeds": int(st["count"]), "mean": round(100 * st["mean"], 2),
                       "std": round(100 * (0.0 if math.isnan(st["std"]) else st["std"]), 2),
                       "vs best (pts)": round(-100 * diff, 2),
-                      "se (pts)": None if math.isnan(se) else round(100 * se, 2), "verdict": verdict})
+                      "se (pts)": None if math.isnan(se) else round(100 * se, 2),
+                      "MDD (pts)": None if math.isnan(mdd) else round(100 * mdd, 2), "verdict": verdict})
     return pd.DataFrame(lines)
 
 
@@ -138,12 +142,23 @@ def best_verdict(tidy: pd.DataFrame, x: str, metric: str, paper_best: Any | Sequ
         rivals = summary[~summary[x].isin(wanted) & (summary["verdict"] != "below best")]
         if rivals.empty:
             return "holds", f"{head}: holds (every other value is lower beyond the seed spread)."
-        seeds = "1 seed" if summary["seeds"].min() < 2 else "the seed spread"
-        near = ", ".join(str(v) for v in rivals[x])
-        return "within noise", f"{head}: same best, but {near} within noise of it ({seeds})."
+        if summary["seeds"].min() < 2:
+            near = ", ".join(str(v) for v in rivals[x])
+            return "within noise", f"{head}: same best, but {near} within noise of it (1 seed)."
+        near = ", ".join(f"{r[x]} ({r['vs best (pts)']:+.1f}, {_mdd_text(r)})" for _, r in rivals.iterrows())
+        return "within noise", f"{head}: same best, but {near} within noise of it (the seed spread)."
     top = tested.sort_values("mean", ascending=False).iloc[0]
     gap = f"{top[x]} is {-top['vs best (pts)']:.1f} pts lower"
     if top["verdict"] == "below best":
         return "does not hold", f"{head}: does not hold ({gap}, beyond the seed spread)."
-    seeds = "1 seed" if top["seeds"] < 2 else "within the seed spread"
-    return "within noise", f"{head}: within noise ({gap}, {seeds})."
+    if top["seeds"] < 2:
+        return "within noise", f"{head}: within noise ({gap}, 1 seed)."
+    return "within noise", f"{head}: within noise ({gap}, within the seed spread; {_mdd_text(top)})."
+
+
+def _mdd_text(line: Mapping[str, Any]) -> str:
+    """``"MDD 3.9 pts"``: the minimum detectable difference of a line of :func:`sweep_summary`."""
+    mdd = line.get("MDD (pts)")
+    if mdd is None or (isinstance(mdd, float) and math.isnan(mdd)):
+        return "MDD n/a"
+    return f"MDD {mdd:.1f} pts"

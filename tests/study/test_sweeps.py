@@ -65,18 +65,25 @@ def test_sweep_summary_paired_to_best() -> None:
     assert s.loc[1.0, "verdict"] == "within noise of best"
     assert s.loc[0.0, "vs best (pts)"] == pytest.approx(-10.0)
     assert s.loc[0.4, "mean"] == pytest.approx(100 * (0.5 + 0.51 + 0.51) / 3, abs=0.01)
+    # MDD by hand: 1.0 vs best, paired diffs 0.05, -0.04, 0.02 -> sd 0.04583, se = sd / sqrt(3),
+    # t(0.975, 2 df) = 4.3027; the best line has none
+    se = 0.0458258 / 3 ** 0.5
+    assert s.loc[1.0, "MDD (pts)"] == pytest.approx(100 * 4.3027 * se, abs=0.01)
+    assert s.loc[1.0, "se (pts)"] == pytest.approx(100 * se, abs=0.01)
+    assert pd.isna(s.loc[0.4, "MDD (pts)"])
 
 
 def test_best_verdict_cases() -> None:
     tidy = _sweep({0.0: [0.4, 0.4, 0.42], 0.4: [0.5, 0.51, 0.51], 1.0: [0.45, 0.55, 0.49]})
     v, sentence = best_verdict(tidy, "t", "m", 0.4)
-    assert v == "within noise" and "1.0 within noise" in sentence  # 1.0 is not below 0.4 beyond the spread
+    assert v == "within noise" and "1.0 (-1.0, MDD 11.4 pts) within noise" in sentence  # not below 0.4 beyond the spread
     assert best_verdict(tidy, "t", "m", [1.0, 0.4])[0] == "holds"  # the paper's ties are not rivals
     clear = _sweep({0.0: [0.4, 0.4, 0.42], 0.4: [0.5, 0.51, 0.51]})
     assert best_verdict(clear, "t", "m", 0.4)[0] == "holds"
     v, sentence = best_verdict(tidy, "t", "m", 0.0, name="threshold")
     assert v == "does not hold" and "10.0 pts lower" in sentence and sentence.startswith("threshold")
-    assert best_verdict(tidy, "t", "m", 1.0)[0] == "within noise"
+    v, sentence = best_verdict(tidy, "t", "m", 1.0)
+    assert v == "within noise" and "1.0 is 1.0 pts lower" in sentence and "MDD 11.4 pts" in sentence
     assert best_verdict(tidy, "t", "m", 0.7)[0] == "not tested"
     tie = _sweep({0.0: [0.5, 0.5, 0.5], 0.4: [0.5, 0.5, 0.5]})
     assert best_verdict(tie, "t", "m", 0.4)[0] == "within noise"
