@@ -159,14 +159,41 @@ def provenance_lines(profile: str, sources: Mapping[str, tuple[dict[str, Any], l
     return lines
 
 
-def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None) -> tuple[str, str]:
+def recipes_used(runs: Mapping[str, Any]) -> set[str] | None:
+    """The recipe names a result's runs trained (``runs.json``: run dir -> ``{"config": ...}``;
+    the config's ``recipe.name``, else the run dir's experiment folder, as the cross-domain
+    trainer's ``cross_domain``); ``None`` when one cannot be told."""
+    from reidlib.engine.recipes import RECIPES
+
+    out = set()
+    for run_dir, rec in runs.items():
+        recipe = ((rec if isinstance(rec, dict) else {}).get("config") or {}).get("recipe")
+        name = recipe.get("name") if isinstance(recipe, dict) else str(run_dir).split("/")[0]
+        if name not in RECIPES:
+            return None
+        out.add(name)
+    return out
+
+
+def _field(definition: Mapping[str, Any], key: str, recipes: set[str] | None) -> Any:
+    """``definition[key]``; ``recipe_epochs`` narrowed to the length each of ``recipes`` trains
+    (its entry, else the profile's ``epochs``) when the result's recipes are known."""
+    value = definition.get(key)
+    if key == "recipe_epochs" and recipes is not None:
+        per = value or {}
+        return {r: per.get(r, definition.get("epochs")) for r in sorted(recipes)}
+    return value
+
+
+def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None,
+              recipes: set[str] | None = None) -> tuple[str, str]:
     if now is None:
         return "current", ""  # a profile outside the registry: nothing to compare with
     if not run_as or not run_as.get("definition"):
         return "stale", "recorded before results kept their profile's definition"
     was = run_as["definition"]
-    changed = [f"{k} {was.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(was) | set(now))
-               if k != "name" and was.get(k) != now.get(k)]
+    changed = [f"{k} {_field(was, k, recipes)!r} -> {_field(now, k, recipes)!r}" for k in sorted(set(was) | set(now))
+               if k != "name" and _field(was, k, recipes) != _field(now, k, recipes)]
     if changed:
         return "stale", "the profile changed since: " + "; ".join(changed)
     partial = []
@@ -191,7 +218,10 @@ def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -
     subset, engine overrides, notebook parameters away from their defaults (``families``,
     ``methods``, ``masks``: :func:`reidlib.study.notebook.changed_params`) or a real data set (a notebook run with ``dataset="market1501"`` under a SynthReID
     profile writes the same results folder, so the summary says so).
-    Stale: a field differs (each named with its old and new value) or the result has no record.
+    Stale: a field differs (each named with its old and new value) or the result has no record;
+    ``recipe_epochs`` counts only for the recipes the result's runs trained (its ``runs.json``,
+    :func:`recipes_used`), so changing one family's length leaves the other families' results
+    current (a result whose recipes cannot be told compares every recipe's length).
     ``records``: the profile's results when the caller has read them (:func:`read_results`).
     """
     from reidlib.engine.profiles import get_profile
@@ -200,6 +230,13 @@ def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -
         now: dict[str, Any] | None = get_profile(profile).to_dict()
     except KeyError:
         now = None
-    rows = [{"experiment": r["experiment"], **dict(zip(("status", "why"), _currency(r.get("run_as"), now)))}
+    base = paths.runs_dir() / profile / "results"
+
+    def recipes(experiment: str) -> set[str] | None:
+        rj = base / experiment / "runs.json"
+        return recipes_used(read_json(rj)) if rj.is_file() else None
+
+    rows = [{"experiment": r["experiment"],
+             **dict(zip(("status", "why"), _currency(r.get("run_as"), now, recipes(r["experiment"]))))}
             for r in (read_results(profile) if records is None else records)]
     return pd.DataFrame(rows, columns=["experiment", "status", "why"])

@@ -124,3 +124,35 @@ def test_result_currency_tells_current_partial_and_stale(tmp_path, monkeypatch) 
     assert got.loc["E6_real", "status"] == "partial"
     assert got.loc["E6_real", "why"] == "data set market1501, not the profile's SynthReID"
     assert run_as(SimpleNamespace(profile="no-such-profile")) is None
+
+
+def test_result_currency_counts_only_the_lengths_of_its_own_recipes(tmp_path, monkeypatch) -> None:
+    """Moving one family's length (``recipe_epochs``) makes stale only the results whose runs
+    trained that recipe; a result whose recipes cannot be told compares every length."""
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
+    table = pd.DataFrame({"row": ["x"]})
+    now = get_profile("quick").to_dict()
+    per_now = now["recipe_epochs"]
+    per_was = {**per_now, "maskreid": per_now["maskreid"] + 7}  # only MaskReID's length moved
+    was = {**now, "recipe_epochs": per_was}
+    runs = {"mpm": {"mpm_ltl/a": {"config": {"recipe": {"name": "mpm_ltl"}}}},
+            "mr": {"maskreid/b": {"config": {"recipe": {"name": "maskreid"}}},
+                   "mpm_ltl/a": {"config": {"recipe": {"name": "mpm_ltl"}}}},
+            "ecn": {"cross_domain/c": {"config": {}}},  # the cross-domain trainer: its folder names it (length: epochs)
+            "none": {},  # trains nothing (masks scoring)
+            "odd": {"someone/d": {"config": {}}}}  # not a recipe: every length counts
+    for name, rj in runs.items():
+        write_result(f"E_{name}", "quick", name, table, run_as={"definition": was, "seeds": now["seeds"],
+                                                               "overrides": {}})
+        (tmp_path / "quick" / "results" / f"E_{name}" / "runs.json").write_text(json.dumps(rj))
+    write_result("E_norecord", "quick", "no runs.json", table,
+                 run_as={"definition": was, "seeds": now["seeds"], "overrides": {}})
+    got = result_currency("quick").set_index("experiment")
+    for name in ("mpm", "ecn", "none"):
+        assert got.loc[f"E_{name}", "status"] == "current", name
+    assert got.loc["E_mr", "status"] == "stale"
+    m, p = per_now["maskreid"], per_now["mpm_ltl"]
+    assert got.loc["E_mr", "why"] == (f"the profile changed since: recipe_epochs {{'maskreid': {m + 7}, "
+                                      f"'mpm_ltl': {p}}} -> {{'maskreid': {m}, 'mpm_ltl': {p}}}")
+    for name in ("E_odd", "E_norecord"):
+        assert got.loc[name, "status"] == "stale" and f"'maskreid': {m + 7}" in got.loc[name, "why"]
