@@ -221,7 +221,8 @@ def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -
     Stale: a field differs (each named with its old and new value) or the result has no record;
     ``recipe_epochs`` counts only for the recipes the result's runs trained (its ``runs.json``,
     :func:`recipes_used`), so changing one family's length leaves the other families' results
-    current (a result whose recipes cannot be told compares every recipe's length).
+    current (a result whose table names no run trains none; one whose recipes cannot be told
+    compares every recipe's length).
     ``records``: the profile's results when the caller has read them (:func:`read_results`).
     """
     from reidlib.engine.profiles import get_profile
@@ -233,8 +234,12 @@ def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -
     base = paths.runs_dir() / profile / "results"
 
     def recipes(experiment: str) -> set[str] | None:
-        rj = base / experiment / "runs.json"
-        return recipes_used(read_json(rj)) if rj.is_file() else None
+        rj, csv_path = base / experiment / "runs.json", base / experiment / "results.csv"
+        if rj.is_file():
+            return recipes_used(read_json(rj))
+        if csv_path.is_file() and "run_dir" not in csv_path.read_text().partition("\n")[0].split(","):
+            return set()  # its table names no run (write_result writes runs.json when it does)
+        return None
 
     rows = [{"experiment": r["experiment"],
              **dict(zip(("status", "why"), _currency(r.get("run_as"), now, recipes(r["experiment"]))))}

@@ -147,8 +147,10 @@ def test_result_currency_counts_only_the_lengths_of_its_own_recipes(tmp_path, mo
         (tmp_path / "quick" / "results" / f"E_{name}" / "runs.json").write_text(json.dumps(rj))
     write_result("E_norecord", "quick", "no runs.json", table,
                  run_as={"definition": was, "seeds": now["seeds"], "overrides": {}})
+    write_result("E_scores", "quick", "a table without runs", table, tidy=pd.DataFrame({"iou": [0.7]}),
+                 run_as={"definition": was, "seeds": now["seeds"], "overrides": {}})
     got = result_currency("quick").set_index("experiment")
-    for name in ("mpm", "ecn", "none"):
+    for name in ("mpm", "ecn", "none", "scores"):
         assert got.loc[f"E_{name}", "status"] == "current", name
     assert got.loc["E_mr", "status"] == "stale"
     m, p = per_now["maskreid"], per_now["mpm_ltl"]
