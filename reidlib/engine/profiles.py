@@ -90,8 +90,15 @@ def resolve_run_profile(profile: dict[str, Any], recipe: str, overrides: Mapping
     if unknown:
         raise KeyError(f"profile.recipe_epochs names unknown recipes {unknown}; valid: {', '.join(RECIPES)}")
     explicit = "profile.epochs" in overrides or "epochs" in (overrides.get("profile") or {})
-    if recipe in per and not explicit:
-        profile["epochs"] = int(per[recipe])
+    if not explicit:
+        profile["epochs"] = recipe_length({**profile, "recipe_epochs": per}, recipe)
+
+
+def recipe_length(profile: Mapping[str, Any], recipe: str) -> int | None:
+    """The epochs ``recipe`` trains under ``profile`` (a profile's dict, :meth:`Profile.to_dict`):
+    its ``recipe_epochs`` entry, else the profile's ``epochs`` (``None``: the paper's)."""
+    per = profile.get("recipe_epochs") or {}
+    return int(per[recipe]) if recipe in per else profile.get("epochs")
 
 
 @dataclass(frozen=True)

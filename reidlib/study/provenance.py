@@ -178,11 +178,11 @@ def recipes_used(runs: Mapping[str, Any]) -> set[str] | None:
 def _field(definition: Mapping[str, Any], key: str, recipes: set[str] | None) -> Any:
     """``definition[key]``; ``recipe_epochs`` narrowed to the length each of ``recipes`` trains
     (its entry, else the profile's ``epochs``) when the result's recipes are known."""
-    value = definition.get(key)
+    from reidlib.engine.profiles import recipe_length
+
     if key == "recipe_epochs" and recipes is not None:
-        per = value or {}
-        return {r: per.get(r, definition.get("epochs")) for r in sorted(recipes)}
-    return value
+        return {r: recipe_length(definition, r) for r in sorted(recipes)}
+    return definition.get(key)
 
 
 def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None,
