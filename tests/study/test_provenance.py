@@ -158,3 +158,24 @@ def test_result_currency_counts_only_the_lengths_of_its_own_recipes(tmp_path, mo
                                       f"'mpm_ltl': {p}}} -> {{'maskreid': {m}, 'mpm_ltl': {p}}}")
     for name in ("E_odd", "E_norecord"):
         assert got.loc[name, "status"] == "stale" and f"'maskreid': {m + 7}" in got.loc[name, "why"]
+
+
+def test_result_currency_reads_the_recipes_of_a_real_data_results_own_folder(tmp_path, monkeypatch) -> None:
+    """A notebook run on a real data set stores its result as ``<experiment>.<dataset>``
+    (``Notebook.result_id``); its recipes come from that folder's runs.json, not from the
+    SynthReID result of the same experiment."""
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
+    table = pd.DataFrame({"row": ["x"]})
+    now = get_profile("quick").to_dict()
+    was = {**now, "recipe_epochs": {**now["recipe_epochs"], "maskreid": now["recipe_epochs"]["maskreid"] + 7}}
+    runs = {"E_x": {"maskreid/b": {"config": {"recipe": {"name": "maskreid"}}}},     # SynthReID: MaskReID
+            "E_x.market1501": {"mpm_ltl/a": {"config": {"recipe": {"name": "mpm_ltl"}}}}}  # real: MPM only
+    for name, rj in runs.items():
+        dataset = name.partition(".")[2] or "synth"
+        write_result(name, "quick", name, table, run_as={"definition": was, "seeds": now["seeds"], "overrides": {},
+                                                        "dataset": dataset})
+        (tmp_path / "quick" / "results" / name / "runs.json").write_text(json.dumps(rj))
+    got = result_currency("quick").set_index("experiment")
+    assert got.loc["E_x", "status"] == "stale"
+    assert got.loc["E_x.market1501", "status"] == "partial"  # MaskReID's length is not its concern
+    assert got.loc["E_x.market1501", "why"] == "data set market1501, not the profile's SynthReID"
