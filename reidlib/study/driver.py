@@ -252,8 +252,9 @@ def write_summary(result: StudyResult) -> Path:
     """Write ``runs/<profile>/summary.md`` from the notebooks' recorded results.
 
     Wall times of this call's notebooks replace earlier ones in ``wall_times.json`` (so a
-    ``--only`` rerun keeps the others). The summary opens with the profile, the verdict rule
-    and a verdict-at-a-glance table (with each result's currency: from the profile as now
+    ``--only`` rerun keeps the others). The summary opens with the profile, the verdict rule,
+    the convergence line, any checks recorded beside the results (:func:`_checks_lines`) and a
+    verdict-at-a-glance table (with each result's currency: from the profile as now
     defined, a seed subset, or an older definition, :func:`reidlib.study.provenance.result_currency`),
     then the wall times (study order), where the runs come from
     (:func:`reidlib.study.provenance.provenance_lines`: the commits, CPU kinds and precisions that
@@ -273,7 +274,7 @@ def write_summary(result: StudyResult) -> Path:
     currency = {r.experiment: (r.status, r.why) for r in result_currency(result.profile, results).itertuples()}
     sources = run_sources(result.profile)
     mixed = mixed_sources(sources)
-    lines += _convergence_lines(results, currency, mixed) + ["## Verdicts at a glance", ""]
+    lines += _convergence_lines(results, currency, mixed) + _checks_lines(base) + ["## Verdicts at a glance", ""]
     n_current = sum(status == "current" for status, _ in currency.values())
     if results and n_current < len(results):
         lines += [f"**{len(results) - n_current} of {len(results)} results are not from the profile as now defined** "
@@ -328,6 +329,21 @@ def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]]
         where += f", **mixed**: {mixed[CONVERGENCE]}"
     verdict = " ".join(str(conv.get("verdict") or "(no verdict recorded)").split())
     return [f"**Convergence** ({where}): {verdict}", ""]
+
+
+def _checks_lines(base: Path) -> list[str]:
+    """One line per check recorded beside the results (``runs/<profile>/checks/<name>/README.md``,
+    e.g. a family's convergence re-checked at more seeds, or a CPU-kind comparison): its first
+    heading, linked, so the summary names what the notebooks' own tables do not yet show."""
+    readmes = sorted((base / "checks").glob("*/README.md"))
+    if not readmes:
+        return []
+    lines = ["**Checks recorded beside the results** (`checks/`; they bear on the verdicts below):", ""]
+    for readme in readmes:
+        head = next((ln.lstrip("# ").strip() for ln in readme.read_text().splitlines() if ln.startswith("#")),
+                    readme.parent.name)
+        lines.append(f"- [{head}](checks/{readme.parent.name}/README.md)")
+    return lines + [""]
 
 
 def _anchor(title: str) -> str:

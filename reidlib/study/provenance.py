@@ -192,8 +192,8 @@ def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None,
     if not run_as or not run_as.get("definition"):
         return "stale", "recorded before results kept their profile's definition"
     was = run_as["definition"]
-    changed = [f"{k} {_field(was, k, recipes)!r} -> {_field(now, k, recipes)!r}" for k in sorted(set(was) | set(now))
-               if k != "name" and _field(was, k, recipes) != _field(now, k, recipes)]
+    pairs = {k: (_field(was, k, recipes), _field(now, k, recipes)) for k in sorted(set(was) | set(now)) if k != "name"}
+    changed = [f"{k} {old!r} -> {new!r}" for k, (old, new) in pairs.items() if old != new]
     if changed:
         return "stale", "the profile changed since: " + "; ".join(changed)
     partial = []

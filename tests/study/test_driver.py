@@ -64,6 +64,13 @@ def test_run_study_continues_past_failure(tmp_path, monkeypatch) -> None:
     assert line.startswith("**Convergence** ([00_convergence](#00--convergence-t-vs-2t), **partial**: seeds [5] of")
     assert line.endswith(": 1 of 2 model families converged; not converged: ide.")
     assert summary.index(line) < summary.index("## Verdicts at a glance")
+    # a check recorded beside the results is named (its heading, linked) before the verdicts
+    check = tmp_path / "runs" / "smoke" / "checks" / "ide_3seeds"
+    check.mkdir(parents=True)
+    (check / "README.md").write_text("intro\n# IDE fails at 3 seeds (+2.4)\n\n## detail\n")
+    summary = driver.write_summary(driver.StudyResult("smoke")).read_text()
+    assert "- [IDE fails at 3 seeds (+2.4)](checks/ide_3seeds/README.md)" in summary
+    assert summary.index("IDE fails at 3 seeds") < summary.index("## Verdicts at a glance")
     # --summary-only rewrites the summary from the stored results and keeps the wall times
     from reidlib.__main__ import main
 
