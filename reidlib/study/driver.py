@@ -18,7 +18,8 @@ from typing import Any
 
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
-from reidlib.study.provenance import cpu_kind, mixed_sources, provenance_lines, result_currency, run_sources
+from reidlib.study.provenance import (CHANGED, cpu_kind, mixed_sources, provenance_lines, result_currency,
+                                      run_sources)
 from reidlib.study.report import read_results, study_order
 
 
@@ -282,9 +283,16 @@ def write_summary(result: StudyResult) -> Path:
     if mixed:
         lines += [f"**{len(mixed)} of {len(results)} results mix runs of several code commits or machines** "
                   "(column \"runs\", and \"Where the runs come from\").", ""]
+    withheld = {e for e, (status, why) in currency.items() if e != CONVERGENCE and why.startswith(CHANGED)}
+    if withheld:
+        lines += [f"**{len(withheld)} of {len(results)} results are withheld** (their runs are not the profile's "
+                  "as now defined, e.g. a length the convergence check no longer accepts): their tables stay in "
+                  "`results/<notebook>/`, not here, until their notebooks run again.", ""]
     lines += ["| experiment | verdict | runs |", "|---|---|---|"]
     for res in results:
         verdict = " ".join(str(res.get("verdict") or "(no verdict recorded)").split()).replace("|", "/")
+        if res["experiment"] in withheld:
+            verdict = "**withheld**"
         status, why = currency[res["experiment"]]
         runs = status if status == "current" else f"**{status}**: {why}".replace("|", "/")
         if res["experiment"] in mixed:
@@ -300,6 +308,10 @@ def write_summary(result: StudyResult) -> Path:
     lines += ["", f"Total: {sum(t['seconds'] for t in times.values()) / 60:.1f} min", ""]
     lines += provenance_lines(result.profile, sources)
     for res in results:
+        if res["experiment"] in withheld:
+            lines += [f"## {res['title']}", "", res.get("claim", ""), "",
+                      f"**Withheld**: {currency[res['experiment']][1]}.", ""]
+            continue
         lines += [f"## {res['title']}", "", res.get("claim", ""), "", res["table_md"], ""]
         if res.get("verdict"):
             lines += [f"**Verdict:** {res['verdict']}", ""]

@@ -159,6 +159,11 @@ def provenance_lines(profile: str, sources: Mapping[str, tuple[dict[str, Any], l
     return lines
 
 
+#: how a stale result's "why" begins when the profile's definition changed since it ran (its runs
+#: are not the profile's any more: the summary withholds its table and verdict)
+CHANGED = "the profile changed since: "
+
+
 def recipes_used(runs: Mapping[str, Any]) -> set[str] | None:
     """The recipe names a result's runs trained (``runs.json``: run dir -> ``{"config": ...}``;
     the config's ``recipe.name``, else the run dir's experiment folder, as the cross-domain
@@ -195,7 +200,7 @@ def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None,
     pairs = {k: (_field(was, k, recipes), _field(now, k, recipes)) for k in sorted(set(was) | set(now)) if k != "name"}
     changed = [f"{k} {old!r} -> {new!r}" for k, (old, new) in pairs.items() if old != new]
     if changed:
-        return "stale", "the profile changed since: " + "; ".join(changed)
+        return "stale", CHANGED + "; ".join(changed)
     partial = []
     if sorted(run_as.get("seeds") or []) != sorted(now["seeds"]):
         partial.append(f"seeds {run_as.get('seeds')} of the profile's {now['seeds']}")

@@ -126,3 +126,26 @@ def test_params_reach_the_notebooks_that_have_them(tmp_path, monkeypatch, capsys
     with pytest.raises(ValueError, match="none of .*E2_not.* has a parameter 'seeds'"):
         driver.run_study("smoke", "E2", params={"seeds": [0]})
     assert not (runs / "E2_not.json").exists()  # refused before anything ran
+
+
+def test_summary_withholds_results_whose_profile_definition_changed(tmp_path, monkeypatch) -> None:
+    """A result trained to an older definition of the profile (e.g. a length the convergence
+    check no longer accepts) keeps its files but shows neither its table nor its verdict."""
+    from types import SimpleNamespace
+
+    from reidlib.study.notebook import run_as
+
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path / "runs"))
+    now = run_as(SimpleNamespace(profile="smoke", seeds=None))
+    old = {**now, "definition": {**now["definition"], "epochs": 999}}
+    report.write_result("E6_old", "smoke", "E6 — old length", pd.DataFrame({"row": ["ORIGTABLE"]}),
+                        verdict="SOMEVERDICT", run_as=old)
+    report.write_result("E7_now", "smoke", "E7 — current", pd.DataFrame({"row": ["NOWTABLE"]}),
+                        verdict="NOWVERDICT", run_as=now)
+    summary = driver.write_summary(driver.StudyResult("smoke")).read_text()
+    assert "ORIGTABLE" not in summary and "SOMEVERDICT" not in summary
+    assert "| [E6](#e6--old-length) | **withheld** | **stale**: the profile changed since: epochs 999 ->" in summary
+    assert "**Withheld**: the profile changed since: epochs 999 ->" in summary
+    assert "**1 of 2 results are withheld**" in summary
+    assert "NOWTABLE" in summary and "NOWVERDICT" in summary
+    assert report.read_results("smoke")[0]["verdict"] == "SOMEVERDICT"  # the stored result stays
