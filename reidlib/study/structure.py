@@ -23,7 +23,8 @@ from reidlib import paths
 #: the words every verdict of the study is phrased in (reidlib.study.verdict, sweeps, claims)
 VERDICT_WORDS = ("holds", "hold", "reversed", "within noise", "does not hold", "not tested", "best",
                  "below", "above", "equal", "no test", "converged")
-NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+#: a number standing alone in a cell; not the digits of a word ("AVX-512", "AVX2", "E12")
+NUMBER = re.compile(r"(?<![\w.-])-?\d+(?:\.\d+)?(?:e-?\d+)?")
 #: columns holding counts, not percentages
 COUNT_COLUMNS = ("seeds", "values", "n", "images", "identities", "queries", "gallery")
 

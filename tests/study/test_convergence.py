@@ -60,3 +60,34 @@ def test_learning_curve_reads_epochs_csv(tmp_path, monkeypatch) -> None:
     c = learning_curve("ide/abc")
     assert c["epoch"].tolist() == [2, 4] and c["step"].tolist() == [32, 64]
     assert c["sq/mAP"].tolist() == pytest.approx([0.40, 0.55])
+
+
+def _run(root, run_dir: str, machine: dict) -> None:
+    folder = root / run_dir
+    folder.mkdir(parents=True)
+    (folder / "env.json").write_text(json.dumps({"machine": machine, "device": "cpu"}))
+
+
+def test_a_seed_whose_t_and_2t_runs_differ_in_cpu_kind_leaves_its_row_undecided(tmp_path, monkeypatch) -> None:
+    """The doubling must change the length only: AVX2 T against AVX-512 2T is not judged (issue 16)."""
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
+    avx2, avx512 = {"cpu_capability": "AVX2"}, {"cpu_capability": "AVX512", "avx512": True}
+    for name, machine in {"a/t0": avx2, "a/t1": avx512, "a/l0": avx512, "a/l1": avx512,
+                          "b/t0": avx2, "b/l0": avx2}.items():
+        _run(tmp_path, name, machine)
+    short = pd.DataFrame([{"row": "a", "seed": 0, "run_dir": "a/t0", "sq/mAP": 0.50},
+                          {"row": "a", "seed": 1, "run_dir": "a/t1", "sq/mAP": 0.50},
+                          {"row": "b", "seed": 0, "run_dir": "b/t0", "sq/mAP": 0.50}])
+    long = pd.DataFrame([{"row": "a", "seed": 0, "run_dir": "a/l0", "sq/mAP": 0.51},
+                         {"row": "a", "seed": 1, "run_dir": "a/l1", "sq/mAP": 0.51},
+                         {"row": "b", "seed": 0, "run_dir": "b/l0", "sq/mAP": 0.60}])
+    t = convergence_table(short, long)
+    assert t["verdict"].tolist() == ["undecided: T and 2T on different CPU kinds (seed 0)", "not converged"]
+    assert t["CPU kind"].tolist() == ["AVX-512, AVX2", "AVX2"]
+    assert t["gain (pts)"].tolist() == [1.0, 10.0]   # the gain is still shown, only not judged
+    text = convergence_sentence(t)
+    assert text.startswith("0 of 2 model families converged")
+    assert "about training length: b;" in text and "different CPU kinds (a confound as large as the threshold): a." in text
+    _run(tmp_path, "a/t0b", avx512)   # the same seed retrained on the 2T run's kind: judged again
+    short.loc[0, "run_dir"] = "a/t0b"
+    assert convergence_table(short, long)["verdict"].tolist() == ["converged", "not converged"]

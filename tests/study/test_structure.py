@@ -13,6 +13,9 @@ def test_table_lists_labels_columns_seeds_and_checks_ranges() -> None:
     assert "seeds per row [3]" in line and line.endswith("every number in [-100, 100]: yes")
     bad = t.assign(**{"SQ mAP": ["123.4 ± 1.0 (-)", "nan ± 0.0 (-)"]})
     assert "NO [123.4" in describe_table("T1", bad)
+    words = t.assign(cpu=["AVX-512, AVX2", "E12 k-6"], gain=["-5.37", "+2.10 (-3.1%)"])
+    assert describe_table("T1", words).endswith(": yes")   # digits inside words are not numbers
+    assert "NO [-512.0]" in describe_table("T1", words.assign(gain=["-512", "1"]))
 
 
 def test_table_line_does_not_depend_on_the_numbers() -> None:
