@@ -257,7 +257,8 @@ class Trainer:
             else:
                 self._announce(f"new ({self.plan()})")
             if self.is_main:
-                self.run.write_env(self.seed, str(self.device))
+                resumed = self.run.state == "resumable"
+                self.run.write_env(self.seed, str(self.device), resumed_at=self.epoch if resumed else None)
         self.model.train()
         self._emit("on_train_start")
         while self.epoch < self.epochs:

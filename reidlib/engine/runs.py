@@ -6,6 +6,10 @@ Layout::
     env.json           package versions, device, seed, git commit, host, and the machine:
                        CPU model / capability / avx512 / amx_bf16, resolved precision,
                        torch threads and version (reidlib.engine.machine.describe_machine)
+                       of the session that trained it; a resumed run keeps the earlier
+                       sessions' records under ``earlier`` (oldest first) and says where it
+                       resumed (``resumed_at_epoch``), so a run continued on another CPU kind
+                       or commit shows it (reidlib.study.provenance)
     train.log          what ``train`` printed for this run (appended per session; not on reuse)
     epochs.csv         one row per epoch: every loss term and learning rate, the evaluation's
                        metrics where it ran, and ``wall_s``: the seconds the epoch took
@@ -195,11 +199,19 @@ class Run:
     def write_metrics(self, metrics: Mapping[str, Any]) -> None:
         write_json(self.metrics_path, dict(metrics))
 
-    def write_env(self, seed: int | None = None, device: str | None = None) -> None:
+    def write_env(self, seed: int | None = None, device: str | None = None,
+                  resumed_at: int | None = None) -> None:
         """env.json: the environment, and the numeric format this run trains in on this machine
-        (``format``: :func:`reidlib.engine.precision.plan_format` of its profile and model)."""
+        (``format``: :func:`reidlib.engine.precision.plan_format` of its profile and model).
+        ``resumed_at`` (the epoch a resumed run continues from) keeps the env.json already there:
+        it moves, with its own ``earlier`` sessions, into the new record's ``earlier`` list."""
         profile = self.config.get("profile") or {}
         env = environment(seed, device, None)
+        path = self.dir / "env.json"
+        if resumed_at is not None and path.is_file():
+            before = read_json(path)
+            env["earlier"] = [*before.pop("earlier", []), before]
+            env["resumed_at_epoch"] = int(resumed_at)
         try:
             from .precision import plan_format
 
@@ -208,7 +220,7 @@ class Run:
             env["machine"]["precision"] = plan.precision
         except (KeyError, ValueError, TypeError):  # a config without a profile (e.g. a hand-made run)
             env["machine"]["precision"] = profile.get("precision")
-        write_json(self.dir / "env.json", env)
+        write_json(path, env)
 
 
 def open_run(root: str | os.PathLike, experiment: str, config: Mapping[str, Any],

@@ -42,29 +42,44 @@ def cpu_kind(machine: Mapping[str, Any]) -> str:
     return str(machine.get("cpu_capability") or "unknown")
 
 
+def _session(env: Mapping[str, Any]) -> tuple[str, str, str]:
+    """``(commit, CPU kind, precision)`` of one training session's env.json record."""
+    machine, fmt = env.get("machine") or {}, env.get("format") or {}
+    device = str(env.get("device") or fmt.get("device") or "unknown")
+    return (str(env.get("git_commit") or "unknown")[:7],
+            "CUDA" if device.startswith("cuda") else cpu_kind(machine) if machine else "unknown",
+            str(fmt.get("precision") or machine.get("precision") or "unknown"))
+
+
+def _joined(values: list[str], mixed: str = "") -> str:
+    """One value, or every distinct one (first seen first) joined: ``mixed`` + ``"a + b"``."""
+    distinct = list(dict.fromkeys(values))
+    return distinct[0] if len(distinct) == 1 else mixed + " + ".join(distinct)
+
+
 def run_provenance(run_dir: str | Path) -> dict[str, Any]:
     """``{"commit", "cpu", "precision", "device", "wall_s", "finished"}`` of one run folder.
 
     ``commit`` is the first 7 hex digits of ``env.json``'s ``git_commit`` (``"unknown"`` where it
     was trained outside a git checkout or has no env.json); ``wall_s`` is the sum of epochs.csv's
     ``wall_s`` column, ``None`` where any epoch lacks it (a run trained before the loop recorded it).
+    A run resumed in another session (env.json's ``earlier`` records) on another commit, CPU kind
+    or precision names every one, oldest first: ``"38f7c68 + 985e5d1"``, ``"mixed: AVX2 + AVX-512"``.
     """
     folder = Path(run_dir)
     env_path = folder / "env.json"
     env = read_json(env_path) if env_path.is_file() else {}
-    machine = env.get("machine") or {}
-    fmt = env.get("format") or {}
+    commits, kinds, precisions = zip(*[_session(e) for e in [*env.get("earlier", []), env]])
     wall: float | None = None
     csv_path = folder / "epochs.csv"
     if csv_path.is_file():
         rows = read_csv(csv_path)
         if rows and all(r.get("wall_s") not in (None, "") for r in rows):
             wall = sum(float(r["wall_s"]) for r in rows)
-    device = str(env.get("device") or fmt.get("device") or "unknown")
-    return {"commit": str(env.get("git_commit") or "unknown")[:7],
-            "cpu": "CUDA" if device.startswith("cuda") else cpu_kind(machine) if machine else "unknown",
-            "precision": str(fmt.get("precision") or machine.get("precision") or "unknown"),
-            "device": device, "wall_s": wall, "finished": (folder / "metrics.json").is_file()}
+    device = str(env.get("device") or (env.get("format") or {}).get("device") or "unknown")
+    return {"commit": _joined(list(commits)), "cpu": _joined(list(kinds), "mixed: "),
+            "precision": _joined(list(precisions), "mixed: "), "device": device, "wall_s": wall,
+            "finished": (folder / "metrics.json").is_file()}
 
 
 def run_sources(profile: str) -> dict[str, tuple[dict[str, Any], list[str]]]:

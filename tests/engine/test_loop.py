@@ -1,6 +1,8 @@
 """Trainer: stages/freezing, exact resume after a kill, reuse, loss guard, CSV log."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -73,6 +75,10 @@ def test_resume_after_kill_is_exact(tmp_path, kill_at, every):
     assert torch.equal(weights(resumed.model), weights(ref.model))
     no_wall = lambda rows: [{k: v for k, v in r.items() if k != "wall_s"} for r in rows]  # noqa: E731
     assert no_wall(read_csv(run.csv_path)) == no_wall(read_csv(ref.run.csv_path))  # wall_s: test_csv_...
+    # env.json keeps the killed session's record: a run continued elsewhere shows it (provenance)
+    env, ref_env = json.loads((run.dir / "env.json").read_text()), json.loads((ref.run.dir / "env.json").read_text())
+    assert "earlier" not in ref_env and len(env["earlier"]) == 1 and "earlier" not in env["earlier"][0]
+    assert 0 <= env["resumed_at_epoch"] < resumed.epochs and env["earlier"][0]["machine"] == env["machine"]
 
 
 def test_evaluating_along_the_way_changes_no_training():

@@ -69,6 +69,13 @@ def test_csv_union_columns_and_env(tmp_path):
     env = json.loads((r.dir / "env.json").read_text())
     assert env["seed"] == 4 and env["packages"]["torch"] and "git_commit" in env
     assert not list(tmp_path.rglob("*.tmp*"))
+    r.write_env(seed=4, device="cpu", resumed_at=3)   # a resume keeps every earlier session, oldest first
+    r.write_env(seed=4, device="cpu", resumed_at=7)
+    env = json.loads((r.dir / "env.json").read_text())
+    assert env["resumed_at_epoch"] == 7 and [e.get("resumed_at_epoch") for e in env["earlier"]] == [None, 3]
+    assert all("earlier" not in e for e in env["earlier"])
+    r.write_env(seed=4, device="cpu")                  # a new run starts a new record
+    assert "earlier" not in json.loads((r.dir / "env.json").read_text())
 
 
 def test_evaluation_spacing_is_the_same_run(tmp_path):

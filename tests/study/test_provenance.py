@@ -44,6 +44,22 @@ def test_run_provenance_sums_wall_and_marks_old_runs_untimed(tmp_path) -> None:
     assert run_provenance(tmp_path / "nothing")["commit"] == "unknown"
 
 
+def test_a_run_resumed_on_another_cpu_kind_or_commit_names_both(tmp_path) -> None:
+    make_run(tmp_path, "maskreid/r", "bbbbbbb222", AMX, [1.0, 2.0])
+    env_path = tmp_path / "maskreid/r/env.json"
+    now = json.loads(env_path.read_text())
+    first = {"device": "cpu", "git_commit": "aaaaaaa111", "machine": AVX2, "format": {"precision": "fp32"}}
+    env_path.write_text(json.dumps({**now, "earlier": [first], "resumed_at_epoch": 1}))
+    p = run_provenance(tmp_path / "maskreid/r")
+    assert (p["commit"], p["cpu"], p["precision"]) == ("aaaaaaa + bbbbbbb", "mixed: AVX2 + AVX-512 + AMX",
+                                                       "mixed: fp32 + bf16")
+    same = {**now, "earlier": [dict(now)], "resumed_at_epoch": 1}   # resumed on the same machine and commit
+    env_path.write_text(json.dumps(same))
+    assert run_provenance(tmp_path / "maskreid/r") == {"commit": "bbbbbbb", "cpu": "AVX-512 + AMX",
+                                                     "precision": "bf16", "device": "cpu", "wall_s": 3.0,
+                                                     "finished": True}
+
+
 def test_study_provenance_groups_runs_by_commit_cpu_and_precision(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
     make_run(tmp_path, "mpm_ltl/a", "aaaaaaa111", AVX2, [1800.0, 1800.0])   # 1 h
