@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--param", action="append", default=None, metavar="NAME=VALUE",
                    help="a notebook parameter (repeatable; the value is JSON, else a string), e.g. seeds=[0] or "
                         "'methods=[\"mpm\"]': set in every notebook that has it; results not run as the "
-                        "profile defines them are marked partial in the summary")
+                        "profile defines them are marked partial in the summary, or, where a result run otherwise is "
+                        "stored, kept beside it (results/<id>/partial/<key>/), never over it")
     p.add_argument("--progress", action="store_true", help="show papermill's cell progress bar")
     p.add_argument("--summary-only", action="store_true",
                    help="run nothing: rewrite runs/<profile>/summary.md from the stored results")

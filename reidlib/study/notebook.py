@@ -21,11 +21,14 @@ prints :func:`reidlib.study.structure.describe_result`: the only output ``make t
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import types
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import pandas as pd
 
+from reidlib import paths
 from reidlib.study.experiments import Row, data_overrides, rows_for, run_rows, sweep_rows, with_defaults, with_overrides
 
 T = TypeVar("T")
@@ -171,11 +174,39 @@ class Notebook:
         and E2 on Duke under one profile keep both results (and never replace SynthReID's)."""
         return self.experiment if self.dataset == "synth" else f"{self.experiment}.{self.dataset}"
 
+    @property
+    def partial_key(self) -> str | None:
+        """``None`` when the notebook runs its rows as the profile defines them (the profile's
+        seeds, no engine overrides, every parameter at its default; the data set is in
+        :attr:`result_id`); else ``"partial-<8 hex>"``, a hash of how it runs otherwise."""
+        ra = run_as(self._need_params()) or {}
+        how = {k: ra.get(k) for k in ("seeds", "overrides", "params")}
+        if not how["overrides"] and not how["params"] and how["seeds"] == (ra.get("definition") or {}).get("seeds"):
+            return None
+        digest = hashlib.sha256(json.dumps(how, sort_keys=True, default=str).encode()).hexdigest()
+        return f"partial-{digest[:8]}"
+
+    @property
+    def stored_under(self) -> str:
+        """The sub-folder of ``runs/<profile>/results/<result_id>/`` :meth:`finish` writes to: ``""``,
+        or ``partial/<partial_key>`` for a partial run when a result run otherwise (the profile's
+        own, or a partial one of other seeds, overrides or parameters) is stored there already, so
+        a subset run never replaces the result the summary shows (nothing silently overwritten)."""
+        key = self.partial_key
+        stored = paths.runs_dir() / self._need_params().profile / "results" / self.result_id / "result.json"
+        if key is None or not stored.is_file():
+            return ""
+        was = json.loads(stored.read_text()).get("run_as") or {}
+        mine = {k: v for k, v in (run_as(self.p) or {}).items() if k != "definition"}
+        return "" if {k: was.get(k) for k in mine} == mine else f"partial/{key}"
+
     def figure_name(self, stem: str) -> str:
         """A figure's file name (:func:`reidlib.study.figures.save_figure`): ``<stem>_<profile>``,
-        and ``_<dataset>`` after it on a real data set, as :attr:`result_id`."""
+        and ``_<dataset>`` after it on a real data set, as :attr:`result_id`; ``_<partial_key>``
+        after that for a partial run stored beside another result (:attr:`stored_under`)."""
         name = f"{stem}_{self._need_params().profile}"
-        return name if self.dataset == "synth" else f"{name}_{self.dataset}"
+        name = name if self.dataset == "synth" else f"{name}_{self.dataset}"
+        return f"{name}_{self.partial_key}" if self.stored_under else name
 
     def rows(self, experiment_id: str, labels: Sequence[str] | None = None) -> dict[str, Row]:
         """The study's rows of ``experiment_id`` (``reidlib.study.rows.ROWS``) with the
@@ -231,9 +262,13 @@ class Notebook:
         p = self._need_params()
         if self.dataset != "synth":
             title = f"{title} [{self.dataset}]"
+        under = self.stored_under
         out = write_result(self.result_id, p.profile, title, table, claim=claim, verdict=verdict,
-                           figures=list(figures), tidy=tidy, run_as=run_as(p))
+                           figures=list(figures), tidy=tidy, run_as=run_as(p), under=under)
         text = describe_result(self.result_id, p.profile, {"result": table, **dict(also or {})}, verdict,
                                list(figures), out, tidy)
+        if under:
+            text += (f"\nstored beside the result run otherwise (which stays, and is what the summary shows): "
+                     f"runs/{p.profile}/results/{self.result_id}/{under}/")
         print(text)
         return text

@@ -23,13 +23,15 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def write_result(experiment: str, profile: str, title: str, table: Any, *, claim: str = "",
                  verdict: str = "", figures: list[str] | None = None,
-                 tidy: Any = None, run_as: dict[str, Any] | None = None) -> Path:
+                 tidy: Any = None, run_as: dict[str, Any] | None = None, under: str = "") -> Path:
     """Store a result: ``table`` is a pandas DataFrame (rendered as markdown), ``tidy`` the
     per-run long-format DataFrame written as ``results.csv``. ``run_as`` records how the notebook
     ran (:meth:`reidlib.study.notebook.Notebook.finish`: the profile's definition at the time, the
     seeds, the notebook's overrides), so a later summary can tell a result of the profile as now
-    defined from one kept from an older definition (:func:`reidlib.study.provenance.result_currency`)."""
-    out = paths.runs_dir() / profile / "results" / experiment
+    defined from one kept from an older definition (:func:`reidlib.study.provenance.result_currency`).
+    ``under``: a sub-folder of the experiment's (``partial/<key>``: a run unlike the profile's kept
+    beside the profile's own result, :meth:`reidlib.study.notebook.Notebook.stored_under`)."""
+    out = paths.runs_dir() / profile / "results" / experiment / under
     record = {
         "experiment": experiment, "profile": profile, "title": title, "claim": claim,
         "verdict": verdict, "figures": list(figures or []),

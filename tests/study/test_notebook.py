@@ -129,3 +129,45 @@ def test_real_data_results_and_figures_never_replace_synthreids(tmp_path, monkey
                    "E2_mpm_ablation.dukemtmcreid": ("E2 — ablation [dukemtmcreid]", "dukemtmcreid", "dukemtmcreid")}
     stored = json.loads((tmp_path / "quick" / "results" / "E2_mpm_ablation" / "result.json").read_text())
     assert stored["verdict"] == "synth"  # the real-data runs did not replace it
+
+
+
+def test_a_partial_run_never_replaces_a_result_run_otherwise(tmp_path, monkeypatch, capsys) -> None:
+    """A seed subset beside the profile's own result: stored under partial/<key>/ with its own
+    figure name, the full result left as it was; the same subset again replaces only itself."""
+    import json
+
+    import pandas as pd
+
+    from reidlib.study.notebook_params import ExperimentParams
+    from reidlib.study.report import read_results
+
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
+    base = tmp_path / "quick" / "results" / "E6_losses"
+
+    def finish(verdict: str, **params) -> tuple[Notebook, str]:
+        nb = Notebook({"profile": "quick", **params}, "E6_losses")
+        nb._before = set()
+        nb.params(ExperimentParams, show_banner=False)
+        figure = nb.figure_name("E6_losses")
+        nb.finish("E6", pd.DataFrame({"row": [verdict]}), verdict=verdict)
+        return nb, figure
+
+    def stored(folder) -> str:
+        return json.loads((folder / "result.json").read_text())["verdict"]
+
+    subset, figure = finish("seed 0", seeds=[0])    # nothing stored yet: where results go
+    assert subset.partial_key.startswith("partial-") and subset.stored_under == "" and figure == "E6_losses_quick"
+    assert stored(base) == "seed 0"
+    full, figure = finish("full")                   # the profile's own run replaces a partial one
+    assert full.partial_key is None and figure == "E6_losses_quick" and stored(base) == "full"
+    capsys.readouterr()
+    other, figure = finish("seed 1", seeds=[1])
+    assert other.stored_under == f"partial/{other.partial_key}" and figure == f"E6_losses_quick_{other.partial_key}"
+    assert stored(base) == "full" and stored(base / other.stored_under) == "seed 1"
+    assert "stored beside the result run otherwise" in capsys.readouterr().out
+    assert finish("seed 1 again", seeds=[1])[0].partial_key == other.partial_key
+    assert stored(base / other.stored_under) == "seed 1 again" and stored(base) == "full"
+    over, _ = finish("longer", overrides={"profile.epochs": 4})
+    assert over.partial_key != other.partial_key and stored(base / over.stored_under) == "longer"
+    assert [r["verdict"] for r in read_results("quick")] == ["full"]   # the summary reads the top only
