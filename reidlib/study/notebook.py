@@ -181,7 +181,8 @@ class Notebook:
         :attr:`result_id`); else ``"partial-<8 hex>"``, a hash of how it runs otherwise."""
         ra = run_as(self._need_params()) or {}
         how = {k: ra.get(k) for k in ("seeds", "overrides", "params")}
-        if not how["overrides"] and not how["params"] and how["seeds"] == (ra.get("definition") or {}).get("seeds"):
+        profile_seeds = (ra.get("definition") or {}).get("seeds") or []
+        if not how["overrides"] and not how["params"] and sorted(how["seeds"] or []) == sorted(profile_seeds):
             return None
         digest = hashlib.sha256(json.dumps(how, sort_keys=True, default=str).encode()).hexdigest()
         return f"partial-{digest[:8]}"
