@@ -186,10 +186,10 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 #: ECN (target) 29.0 / 33.5 / 35.2 at 256 / 512 / 1,024.
 #: Each family trains the shortest length that passed, else the length the check asks for next:
 #: MPM-LTL and MSCAN 256 (passed at 3 seeds: 256 -> 512 gains +0.55 and +0.93), MaskReID 1,024
-#: (and its softmax-only recipe with it; passed at seed 0, +1.9, but failed at 3 seeds: 256 ->
-#: 512 gains +3.2 = 6.0%; 512 -> 1,024 gains +2.10 = 3.75% at 3 seeds on the AVX-512 EPYC,
-#: failed by a hair (+1.11 with seed 0's 512 run from the AVX2 machine); 2,048 is its next
-#: check), MGCAM and SemParts 1,024
+#: (and its softmax-only recipe with it; with the earlier 30 + 60 softmax / ranking split:
+#: 256 -> 512 +3.2 = 6.0% at 3 seeds, 512 -> 1,024 +2.10 = 3.75%, 1,024 -> 2,048 +3.39 = 6.1%
+#: at seed 0, all of it from the longer softmax stage; the recipe is now 60 + 30, checked
+#: afresh at 1,024 -> 2,048), MGCAM and SemParts 1,024
 #: (passed: 1,024 -> 2,048 gains +1.8 and -0.1), IDE 2,048 (failed at 1,024: +2.2 = 3.05%;
 #: passed at 2,048: -4.1 at 4,096); the
 #: cross-domain runs (recipe ``cross_domain``, 00's ECN row) 512 (failed at 256: +4.5; passed at

@@ -24,6 +24,10 @@ def test_papers_schedules_as_written():
     assert g[0].sampler == {"name": "random", "kwargs": {"batch_size": 128}} and g[0].lrs["base"] == 0.01
     assert (g[1].unit, g[1].lrs["base"], g[1].sampler) == ("iterations", 0.001, None)
     assert RECIPES["maskreid"].stages[1].loss_weights == {"id": 0.0}
+    # MaskReID: two thirds softmax (the paper's pre-trained softmax model), one third ranking
+    mr = RECIPES["maskreid"].scaled(1024).stages
+    assert [(s.name, s.epochs, s.milestones) for s in mr] == [("softmax", 683, [455]), ("ranking", 341, [228])]
+    assert [s.lrs["base"] for s in mr] == [0.01, 0.001]
     # MSCAN trains as MGCAM does (MGCAM sec. 4.1): the same stages under their own recipe name,
     # so a profile can give it its own length; the scaled schedules are the same too
     assert RECIPES["mscan"].to_dict() == {**RECIPES["mgcam"].to_dict(), "name": "mscan"}
