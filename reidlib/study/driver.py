@@ -10,6 +10,7 @@ wall time of each notebook and links to the figures.
 from __future__ import annotations
 
 import json
+import re
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -343,11 +344,17 @@ def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]]
     return [f"**Convergence** ({where}): {verdict}", ""]
 
 
+def _natural_key(name: str) -> list[tuple[int, int | str]]:
+    """Sort key reading runs of digits as numbers: ``a_512`` < ``a_1024`` < ``b``."""
+    return [(0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", name) if t]
+
+
 def _checks_lines(base: Path) -> list[str]:
     """One line per check recorded beside the results (``runs/<profile>/checks/<name>/README.md``,
     e.g. a family's convergence re-checked at more seeds, or a CPU-kind comparison): its first
-    heading, linked, so the summary names what the notebooks' own tables do not yet show."""
-    readmes = sorted((base / "checks").glob("*/README.md"))
+    heading, linked, so the summary names what the notebooks' own tables do not yet show.
+    Listed in natural order of their folders (``maskreid_512`` before ``maskreid_1024``)."""
+    readmes = sorted((base / "checks").glob("*/README.md"), key=lambda p: _natural_key(p.parent.name))
     if not readmes:
         return []
     lines = ["**Checks recorded beside the results** (`checks/`; they bear on the verdicts below):", ""]

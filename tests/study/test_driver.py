@@ -71,6 +71,12 @@ def test_run_study_continues_past_failure(tmp_path, monkeypatch) -> None:
     summary = driver.write_summary(driver.StudyResult("smoke")).read_text()
     assert "- [IDE fails at 3 seeds (+2.4)](checks/ide_3seeds/README.md)" in summary
     assert summary.index("IDE fails at 3 seeds") < summary.index("## Verdicts at a glance")
+    # checks are listed in natural order of their folders: 3seeds, 512, 1024
+    for name in ("ide_1024", "ide_512"):
+        (tmp_path / "runs" / "smoke" / "checks" / name).mkdir()
+        (tmp_path / "runs" / "smoke" / "checks" / name / "README.md").write_text(f"# check {name}\n")
+    summary = driver.write_summary(driver.StudyResult("smoke")).read_text()
+    assert summary.index("IDE fails at 3") < summary.index("check ide_512") < summary.index("check ide_1024")
     # --summary-only rewrites the summary from the stored results and keeps the wall times
     from reidlib.__main__ import main
 
