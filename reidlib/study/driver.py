@@ -19,7 +19,7 @@ from typing import Any
 
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
-from reidlib.study.provenance import (CHANGED, cpu_kind, mixed_sources, provenance_lines, result_currency,
+from reidlib.study.provenance import (WITHHELD, cpu_kind, mixed_sources, provenance_lines, result_currency,
                                       run_sources)
 from reidlib.study.report import read_results, study_order
 
@@ -284,7 +284,7 @@ def write_summary(result: StudyResult) -> Path:
     if mixed:
         lines += [f"**{len(mixed)} of {len(results)} results mix runs of several code commits or machines** "
                   "(column \"runs\", and \"Where the runs come from\").", ""]
-    withheld = {e for e, (status, why) in currency.items() if e != CONVERGENCE and why.startswith(CHANGED)}
+    withheld = {e for e, (status, why) in currency.items() if e != CONVERGENCE and why.startswith(WITHHELD)}
     if withheld:
         lines += [f"**{len(withheld)} of {len(results)} results are withheld** (their runs are not the profile's "
                   "as now defined, e.g. a length the convergence check no longer accepts): their tables stay in "

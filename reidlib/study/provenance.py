@@ -177,6 +177,45 @@ def provenance_lines(profile: str, sources: Mapping[str, tuple[dict[str, Any], l
 #: how a stale result's "why" begins when the profile's definition changed since it ran (its runs
 #: are not the profile's any more: the summary withholds its table and verdict)
 CHANGED = "the profile changed since: "
+#: how it begins when a recipe its runs trained has other stages now (e.g. MaskReID's softmax /
+#: ranking split): withheld the same way
+RECIPE_CHANGED = "a recipe changed since: "
+#: the beginnings of a "why" whose result the summary withholds
+WITHHELD = (CHANGED, RECIPE_CHANGED)
+
+
+def _stage_shape(stages: list[Mapping[str, Any]]) -> str:
+    """``softmax 683 (steps at 455) + ranking 341 (steps at 228)``: a recipe's stages by name and
+    length (epochs, or iterations where a stage counts those)."""
+    def one(s: Mapping[str, Any]) -> str:
+        n = s.get("epochs") or f"{s.get('iterations')} iterations"
+        ms = s.get("milestones") or []
+        return f"{s.get('name')} {n}" + (f" (steps at {', '.join(map(str, ms))})" if ms else "")
+    return " + ".join(one(s) for s in stages)
+
+
+def recipe_drift(runs: Mapping[str, Any]) -> list[str]:
+    """Recipes whose stages (names, lengths, lr steps) differ between what a result's runs
+    trained (``runs.json``: each run's ``config.recipe``) and what the registry gives now for the
+    same length (``RECIPES[name]`` scaled to the run's ``config.profile.epochs``, as
+    :func:`reidlib.engine.recipes.training_recipe`; unscaled where that is None). One line per
+    recipe, ``"maskreid: softmax 85 (steps at 57) + ... -> softmax 171 ..."``; runs without a
+    recorded recipe (the cross-domain trainer's) are skipped. Learning rates are not compared
+    (the from-scratch rates and the rows' overrides change them by design)."""
+    from reidlib.engine.recipes import RECIPES
+
+    out: dict[str, str] = {}
+    for rec in runs.values():
+        cfg = (rec if isinstance(rec, dict) else {}).get("config") or {}
+        recipe = cfg.get("recipe")
+        if not isinstance(recipe, dict) or recipe.get("name") not in RECIPES or not recipe.get("stages"):
+            continue
+        name, epochs = recipe["name"], (cfg.get("profile") or {}).get("epochs")
+        now = RECIPES[name].scaled(int(epochs)) if epochs is not None else RECIPES[name]
+        was_shape, now_shape = _stage_shape(recipe["stages"]), _stage_shape(now.to_dict()["stages"])
+        if was_shape != now_shape and name not in out:
+            out[name] = f"{name}: {was_shape} -> {now_shape}"
+    return [out[k] for k in sorted(out)]
 
 
 def recipes_used(runs: Mapping[str, Any]) -> set[str] | None:
@@ -238,7 +277,9 @@ def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -
     subset, engine overrides, notebook parameters away from their defaults (``families``,
     ``methods``, ``masks``: :func:`reidlib.study.notebook.changed_params`) or a real data set (a notebook run with ``dataset="market1501"`` under a SynthReID
     profile writes the same results folder, so the summary says so).
-    Stale: a field differs (each named with its old and new value) or the result has no record;
+    Stale: a field differs (each named with its old and new value), the result has no record,
+    or (results without overrides) a recipe its runs trained has other stages now
+    (:func:`recipe_drift`, ``why`` beginning with :data:`RECIPE_CHANGED`);
     ``recipe_epochs`` counts only for the recipes the result's runs trained (its ``runs.json``,
     :func:`recipes_used`), so changing one family's length leaves the other families' results
     current (a result whose table names no run trains none; one whose recipes cannot be told
@@ -261,7 +302,15 @@ def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -
             return set()  # its table names no run (write_result writes runs.json when it does)
         return None
 
-    rows = [{"experiment": r["experiment"],
-             **dict(zip(("status", "why"), _currency(r.get("run_as"), now, recipes(r["experiment"]))))}
+    def currency(r: Mapping[str, Any]) -> tuple[str, str]:
+        status, why = _currency(r.get("run_as"), now, recipes(r["experiment"]))
+        rj = base / r["experiment"] / "runs.json"
+        if status != "stale" and now is not None and not (r.get("run_as") or {}).get("overrides") and rj.is_file():
+            drift = recipe_drift(read_json(rj))  # overrides may change stages on purpose: not checked
+            if drift:
+                return "stale", RECIPE_CHANGED + "; ".join(drift)
+        return status, why
+
+    rows = [{"experiment": r["experiment"], **dict(zip(("status", "why"), currency(r)))}
             for r in (read_results(profile) if records is None else records)]
     return pd.DataFrame(rows, columns=["experiment", "status", "why"])

@@ -195,3 +195,42 @@ def test_result_currency_reads_the_recipes_of_a_real_data_results_own_folder(tmp
     assert got.loc["E_x", "status"] == "stale"
     assert got.loc["E_x.market1501", "status"] == "partial"  # MaskReID's length is not its concern
     assert got.loc["E_x.market1501", "why"] == "data set market1501, not the profile's SynthReID"
+
+
+def test_result_currency_marks_results_whose_recipe_has_other_stages_now(tmp_path, monkeypatch) -> None:
+    """A result whose runs trained a recipe with other stages than the registry gives now for
+    the same length (MaskReID's 30 + 60 softmax / ranking split, now 60 + 30) is stale and
+    withheld; the same runs with today's stages are current; a result with overrides (which may
+    change stages on purpose) is not checked."""
+    from reidlib.study.provenance import RECIPE_CHANGED, WITHHELD, recipe_drift
+
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
+    now = get_profile("quick").to_dict()
+    n = now["recipe_epochs"]["maskreid"]
+    # the earlier split, by hand: softmax a third of the epochs (lr step at two thirds of it)
+    third = round(n / 3)
+    old = [{"name": "softmax", "epochs": third, "milestones": [round(n * 20 / 90)]},
+           {"name": "ranking", "epochs": n - third, "milestones": [round(n * 40 / 90)]}]
+    cur = [{"name": "softmax", "epochs": round(n * 2 / 3), "milestones": [round(n * 40 / 90)]},
+           {"name": "ranking", "epochs": n - round(n * 2 / 3), "milestones": [round(n * 20 / 90)]}]
+
+    def runs(stages):
+        return {"maskreid/a": {"config": {"recipe": {"name": "maskreid", "stages": stages},
+                                          "profile": {"epochs": n}}},
+                "cross_domain/c": {"config": {}}}
+
+    assert recipe_drift(runs(cur)) == []
+    drift = recipe_drift(runs(old))
+    assert drift == [f"maskreid: softmax {third} (steps at {round(n * 20 / 90)}) + ranking {n - third} (steps at "
+                     f"{round(n * 40 / 90)}) -> softmax {round(n * 2 / 3)} (steps at {round(n * 40 / 90)}) + "
+                     f"ranking {n - round(n * 2 / 3)} (steps at {round(n * 20 / 90)})"]
+    table = pd.DataFrame({"row": ["x"]})
+    for name, stages, overrides in (("E_old", old, {}), ("E_cur", cur, {}), ("E_ovr", old, {"model.name": "m"})):
+        write_result(name, "quick", name, table, run_as={"definition": now, "seeds": now["seeds"],
+                                                         "overrides": overrides})
+        (tmp_path / "quick" / "results" / name / "runs.json").write_text(json.dumps(runs(stages)))
+    got = result_currency("quick").set_index("experiment")
+    assert got.loc["E_old", "status"] == "stale" and got.loc["E_old", "why"] == RECIPE_CHANGED + drift[0]
+    assert got.loc["E_old", "why"].startswith(WITHHELD)
+    assert got.loc["E_cur", "status"] == "current"
+    assert got.loc["E_ovr", "status"] == "partial"
