@@ -188,8 +188,9 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 #: MPM-LTL and MSCAN 256 (passed at 3 seeds: 256 -> 512 gains +0.55 and +0.93), MaskReID 1,024
 #: (and its softmax-only recipe with it; with the earlier 30 + 60 softmax / ranking split:
 #: 256 -> 512 +3.2 = 6.0% at 3 seeds, 512 -> 1,024 +2.10 = 3.75%, 1,024 -> 2,048 +3.39 = 6.1%
-#: at seed 0, all of it from the longer softmax stage; the recipe is now 60 + 30, checked
-#: afresh at 1,024 -> 2,048), MGCAM and SemParts 1,024
+#: at seed 0, all of it from the longer softmax stage; the recipe is now 60 + 30, and fails
+#: too: 1,024 -> 2,048 +4.93 = 8.3% at seed 0, limited by the softmax stage's lr 0.01),
+#: MGCAM and SemParts 1,024
 #: (passed: 1,024 -> 2,048 gains +1.8 and -0.1), IDE 2,048 (failed at 1,024: +2.2 = 3.05%;
 #: passed at 2,048: -4.1 at 4,096); the
 #: cross-domain runs (recipe ``cross_domain``, 00's ECN row) 512 (failed at 256: +4.5; passed at

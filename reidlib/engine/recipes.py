@@ -23,7 +23,10 @@ Recipes (``RECIPES``; epochs are the papers', scale them with ``Recipe.scaled``)
              training of its own. Measured (00, quick, seed 0; the earlier 30 + 60 split): the
              ranking stage moved SQ mAP by < 1 point, the softmax stage's length by 3.4
              (1,024 epochs 55.86, 2,048 59.25, the latter 59.44 already at its epoch 512);
-             ``runs/quick/checks/maskreid_1024/README.md``.
+             ``runs/quick/checks/maskreid_1024/README.md``. With 60 + 30, 1,024 epochs give
+             59.70 and 2,048 still 64.63: SQ mAP follows the epochs at lr 0.01 (no plateau), so
+             this rate, 10x below the other families' from-scratch rate, is what limits it
+             (``runs/quick/checks/maskreid_split/README.md``).
 ``maskreid_softmax``  MaskReID sec. 4.2, "Results on Small-Scale Datasets" (Table 1):
              "softmax loss is used for training our network", one training with DGD's
              settings [33]: the softmax stage of ``maskreid`` alone (no ranking stage; lr
