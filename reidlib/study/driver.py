@@ -280,7 +280,7 @@ def write_summary(result: StudyResult) -> Path:
     n_current = sum(status == "current" for status, _ in currency.values())
     if results and n_current < len(results):
         lines += [f"**{len(results) - n_current} of {len(results)} results are not from the profile as now defined** "
-                  "(column \"runs\"): their verdicts are about the old definition (a changed length: training the convergence check no longer accepts) until their notebooks run again.", ""]
+                  "(column \"runs\"): their verdicts are about the old definition (a changed length or recipe: training the convergence check no longer accepts) until their notebooks run again.", ""]
     if mixed:
         lines += [f"**{len(mixed)} of {len(results)} results mix runs of several code commits or machines** "
                   "(column \"runs\", and \"Where the runs come from\").", ""]

@@ -197,12 +197,12 @@ def _stage_shape(stages: list[Mapping[str, Any]]) -> str:
 def recipe_drift(runs: Mapping[str, Any]) -> list[str]:
     """Recipes whose stages (names, lengths, lr steps) differ between what a result's runs
     trained (``runs.json``: each run's ``config.recipe``) and what the registry gives now for the
-    same length (``RECIPES[name]`` scaled to the run's ``config.profile.epochs``, as
-    :func:`reidlib.engine.recipes.training_recipe`; unscaled where that is None). One line per
+    same length (:func:`reidlib.engine.recipes.training_recipe` at the run's
+    ``config.profile.epochs``, the engine's own scaling; unscaled where that is None). One line per
     recipe, ``"maskreid: softmax 85 (steps at 57) + ... -> softmax 171 ..."``; runs without a
     recorded recipe (the cross-domain trainer's) are skipped. Learning rates are not compared
     (the from-scratch rates and the rows' overrides change them by design)."""
-    from reidlib.engine.recipes import RECIPES
+    from reidlib.engine.recipes import RECIPES, training_recipe
 
     out: dict[str, str] = {}
     for rec in runs.values():
@@ -210,8 +210,8 @@ def recipe_drift(runs: Mapping[str, Any]) -> list[str]:
         recipe = cfg.get("recipe")
         if not isinstance(recipe, dict) or recipe.get("name") not in RECIPES or not recipe.get("stages"):
             continue
-        name, epochs = recipe["name"], (cfg.get("profile") or {}).get("epochs")
-        now = RECIPES[name].scaled(int(epochs)) if epochs is not None else RECIPES[name]
+        name = recipe["name"]
+        now = training_recipe(name, (cfg.get("profile") or {}).get("epochs"), from_scratch=False)
         was_shape, now_shape = _stage_shape(recipe["stages"]), _stage_shape(now.to_dict()["stages"])
         if was_shape != now_shape and name not in out:
             out[name] = f"{name}: {was_shape} -> {now_shape}"
@@ -294,19 +294,20 @@ def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -
         now = None
     base = paths.runs_dir() / profile / "results"
 
-    def recipes(experiment: str) -> set[str] | None:
-        rj, csv_path = base / experiment / "runs.json", base / experiment / "results.csv"
-        if rj.is_file():
-            return recipes_used(read_json(rj))
+    def recipes(experiment: str, runs: Mapping[str, Any] | None) -> set[str] | None:
+        if runs is not None:
+            return recipes_used(runs)
+        csv_path = base / experiment / "results.csv"
         if csv_path.is_file() and "run_dir" not in csv_path.read_text().partition("\n")[0].split(","):
             return set()  # its table names no run (write_result writes runs.json when it does)
         return None
 
     def currency(r: Mapping[str, Any]) -> tuple[str, str]:
-        status, why = _currency(r.get("run_as"), now, recipes(r["experiment"]))
         rj = base / r["experiment"] / "runs.json"
-        if status != "stale" and now is not None and not (r.get("run_as") or {}).get("overrides") and rj.is_file():
-            drift = recipe_drift(read_json(rj))  # overrides may change stages on purpose: not checked
+        runs = read_json(rj) if rj.is_file() else None
+        status, why = _currency(r.get("run_as"), now, recipes(r["experiment"], runs))
+        if status != "stale" and now is not None and runs is not None and not (r.get("run_as") or {}).get("overrides"):
+            drift = recipe_drift(runs)  # overrides may change stages on purpose: not checked
             if drift:
                 return "stale", RECIPE_CHANGED + "; ".join(drift)
         return status, why
