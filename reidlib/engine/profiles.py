@@ -198,7 +198,7 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 #: 00_convergence checks T against 2T in every study; a family's length changes only its own
 #: run ids.
 QUICK_EPOCHS = 512
-QUICK_RECIPE_EPOCHS = {"mpm_ltl": 256, "mscan": 256, "maskreid": 1024, "maskreid_softmax": 1024,
+QUICK_RECIPE_EPOCHS = {"mpm_ltl": 256, "mscan": 256, "maskreid": 512, "maskreid_softmax": 512,
                        "ide": 2048, "mgcam": 1024, "semparts": 1024}
 
 QUICK = Profile("quick", data_preset="study", image_size=(96, 32), epochs=QUICK_EPOCHS, seeds=(0, 1, 2),

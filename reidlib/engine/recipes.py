@@ -18,19 +18,18 @@ Recipes (``RECIPES``; epochs are the papers', scale them with ``Recipe.scaled``)
              length (its convergence check passes sooner than MGCAM's).
 ``maskreid`` MaskReID sec. 4.2: a softmax model pre-trained (on the small-scale sets), then
              trained "with the proposed ranking loss" (Market / Duke); no epochs, no lrs given.
-             Choice: SGD 0.01 for 60 epochs (x0.1 at 40), then 0.001 for 30 (x0.1 at 20): two
-             thirds softmax, one third ranking, as the paper's softmax model is a whole
-             training of its own. Measured (00, quick, seed 0; the earlier 30 + 60 split): the
-             ranking stage moved SQ mAP by < 1 point, the softmax stage's length by 3.4
-             (1,024 epochs 55.86, 2,048 59.25, the latter 59.44 already at its epoch 512);
-             ``runs/quick/checks/maskreid_1024/README.md``. With 60 + 30, 1,024 epochs give
-             59.70 and 2,048 still 64.63: SQ mAP follows the epochs at lr 0.01 (no plateau), so
-             this rate, 10x below the other families' from-scratch rate, is what limits it
-             (``runs/quick/checks/maskreid_split/README.md``).
+             Choice: SGD for 60 epochs (x0.1 at 40), base 0.01 / new layers and classifier 0.1
+             (MPM-LTL sec. IV-B's fine-tuning convention; from scratch every group trains at
+             0.1, :meth:`Recipe.from_scratch`), then 0.001 for 30 (x0.1 at 20): two thirds
+             softmax, one third ranking, as the paper's softmax model is a whole training of
+             its own. Measured (00, quick, seed 0, ``runs/quick/checks/maskreid_split``): with
+             every group at 0.01 SQ mAP followed the epochs spent in the softmax stage (30 + 60
+             split: 1,024 epochs 55.86, 2,048 59.25; 60 + 30: 59.70, 64.63, no plateau) and the
+             ranking stage moved it < 1 point; at 0.1, 512 epochs reached 62.45.
 ``maskreid_softmax``  MaskReID sec. 4.2, "Results on Small-Scale Datasets" (Table 1):
              "softmax loss is used for training our network", one training with DGD's
-             settings [33]: the softmax stage of ``maskreid`` alone (no ranking stage; lr
-             0.01, x0.1 at two thirds of its length).
+             settings [33]: the softmax stage of ``maskreid`` alone (no ranking stage; the same
+             rates, x0.1 at two thirds of its length).
 ``semparts`` SemParts sec. IV-A: Adam 3e-4, weight decay 5e-4, 80 epochs (no decay given;
              choice: x0.1 at 40, the ECN code's step).
 ``cross_domain``  the cross-domain trainer's (E10: ECN, ECN + parts, direct transfer,
@@ -85,7 +84,7 @@ RECIPES: dict[str, Recipe] = {
               milestones=[7_500], gamma=0.5),
     ]),
     "maskreid": Recipe("maskreid", [
-        Stage("softmax", 60, {"base": 0.01, "new": 0.01, "classifier": 0.01}, milestones=[40],
+        Stage("softmax", 60, {"base": 0.01, "new": 0.1, "classifier": 0.1}, milestones=[40],
               loss_weights=dict(METRIC_TERMS_OFF)),
         Stage("ranking", 30, {"base": 0.001, "new": 0.001, "classifier": 0.001}, milestones=[20],
               loss_weights={"id": 0.0}),
@@ -98,7 +97,7 @@ RECIPES: dict[str, Recipe] = {
         Stage("id", 30, {"base": 0.01, "new": 0.1, "classifier": 0.1}, milestones=[20]),
     ]),
     "maskreid_softmax": Recipe("maskreid_softmax", [
-        Stage("softmax", 30, {"base": 0.01, "new": 0.01, "classifier": 0.01}, milestones=[20]),
+        Stage("softmax", 30, {"base": 0.01, "new": 0.1, "classifier": 0.1}, milestones=[20]),
     ]),
 }
 RECIPES["mscan"] = Recipe("mscan", copy.deepcopy(RECIPES["mgcam"].stages))

@@ -27,7 +27,10 @@ def test_papers_schedules_as_written():
     # MaskReID: two thirds softmax (the paper's pre-trained softmax model), one third ranking
     mr = RECIPES["maskreid"].scaled(1024).stages
     assert [(s.name, s.epochs, s.milestones) for s in mr] == [("softmax", 683, [455]), ("ranking", 341, [228])]
-    assert [s.lrs["base"] for s in mr] == [0.01, 0.001]
+    assert [s.lrs for s in mr] == [{"base": 0.01, "new": 0.1, "classifier": 0.1}, {g: 0.001 for g in ("base", "new", "classifier")}]
+    # from scratch (the CPU profiles) every softmax-stage group trains at the new layers' 0.1
+    assert RECIPES["maskreid"].from_scratch().stages[0].lrs == {"base": 0.1, "new": 0.1, "classifier": 0.1}
+    assert RECIPES["maskreid_softmax"].from_scratch().stages[0].lrs == {"base": 0.1, "new": 0.1, "classifier": 0.1}
     # MSCAN trains as MGCAM does (MGCAM sec. 4.1): the same stages under their own recipe name,
     # so a profile can give it its own length; the scaled schedules are the same too
     assert RECIPES["mscan"].to_dict() == {**RECIPES["mgcam"].to_dict(), "name": "mscan"}
