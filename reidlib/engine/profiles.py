@@ -185,11 +185,10 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 #: 55.2 / 57.1 at 64 / 128 / 256 / 512 (3 seeds on one CPU kind: 56.0 / 58.1 at 512 / 1,024);
 #: ECN (target) 29.0 / 33.5 / 35.2 at 256 / 512 / 1,024.
 #: Each family trains the shortest length that passed, else the length the check asks for next:
-#: MPM-LTL and MSCAN 256 (passed at 3 seeds: 256 -> 512 gains +0.55 and +0.93), MaskReID 1,024
-#: (and its softmax-only recipe with it; with the earlier 30 + 60 softmax / ranking split:
-#: 256 -> 512 +3.2 = 6.0% at 3 seeds, 512 -> 1,024 +2.10 = 3.75%, 1,024 -> 2,048 +3.39 = 6.1%
-#: at seed 0, all of it from the longer softmax stage; the recipe is now 60 + 30, and fails
-#: too: 1,024 -> 2,048 +4.93 = 8.3% at seed 0, limited by the softmax stage's lr 0.01),
+#: MPM-LTL and MSCAN 256 (passed at 3 seeds: 256 -> 512 gains +0.55 and +0.93), MaskReID 512
+#: (and its softmax-only recipe with it; under check since its softmax stage trains at 0.1 from
+#: scratch; at 0.01 it failed at every length: 30 + 60 split 1,024 -> 2,048 +3.39 = 6.1%,
+#: 60 + 30 split +4.93 = 8.3% at seed 0, SQ mAP following the epochs spent at 0.01),
 #: MGCAM and SemParts 1,024
 #: (passed: 1,024 -> 2,048 gains +1.8 and -0.1), IDE 2,048 (failed at 1,024: +2.2 = 3.05%;
 #: passed at 2,048: -4.1 at 4,096); the

@@ -185,23 +185,30 @@ WITHHELD = (CHANGED, RECIPE_CHANGED)
 
 
 def _stage_shape(stages: list[Mapping[str, Any]]) -> str:
-    """``softmax 683 (steps at 455) + ranking 341 (steps at 228)``: a recipe's stages by name and
-    length (epochs, or iterations where a stage counts those)."""
+    """``softmax 683 (steps at 455; lr 0.1) + ranking 341 (steps at 228; lr 0.001)``: a recipe's
+    stages by name, length (epochs, or iterations where a stage counts those), lr steps and
+    learning rates (one number when every group has it, else ``base 0.01, new 0.1``)."""
     def one(s: Mapping[str, Any]) -> str:
         n = s.get("epochs") or f"{s.get('iterations')} iterations"
         ms = s.get("milestones") or []
-        return f"{s.get('name')} {n}" + (f" (steps at {', '.join(map(str, ms))})" if ms else "")
+        lrs = s.get("lrs") or {}
+        lr = (f"{next(iter(lrs.values())):g}" if len(set(lrs.values())) == 1
+              else ", ".join(f"{g} {v:g}" for g, v in sorted(lrs.items())))
+        inner = "; ".join(x for x in ((f"steps at {', '.join(map(str, ms))}" if ms else ""),
+                                      (f"lr {lr}" if lrs else "")) if x)
+        return f"{s.get('name')} {n}" + (f" ({inner})" if inner else "")
     return " + ".join(one(s) for s in stages)
 
 
 def recipe_drift(runs: Mapping[str, Any]) -> list[str]:
-    """Recipes whose stages (names, lengths, lr steps) differ between what a result's runs
-    trained (``runs.json``: each run's ``config.recipe``) and what the registry gives now for the
-    same length (:func:`reidlib.engine.recipes.training_recipe` at the run's
-    ``config.profile.epochs``, the engine's own scaling; unscaled where that is None). One line per
-    recipe, ``"maskreid: softmax 85 (steps at 57) + ... -> softmax 171 ..."``; runs without a
-    recorded recipe (the cross-domain trainer's) are skipped. Learning rates are not compared
-    (the from-scratch rates and the rows' overrides change them by design)."""
+    """Recipes whose stages (names, lengths, lr steps, learning rates) differ between what a
+    result's runs trained (``runs.json``: each run's ``config.recipe``) and what the registry
+    gives now for the same run (:func:`reidlib.engine.recipes.training_recipe` at the run's
+    ``config.profile.epochs``, its ``from_scratch`` and pretrained weights: the engine's own
+    scaling and rates; unscaled where the epochs are None). One line per recipe,
+    ``"maskreid: softmax 85 (steps at 57; lr 0.01) + ... -> softmax 171 ..."``; runs without a
+    recorded recipe (the cross-domain trainer's) are skipped. No study row overrides a recipe's
+    rates (``tests/study/test_provenance.py`` checks), so a rate that differs is a registry edit."""
     from reidlib.engine.recipes import RECIPES, training_recipe
 
     out: dict[str, str] = {}
@@ -210,8 +217,9 @@ def recipe_drift(runs: Mapping[str, Any]) -> list[str]:
         recipe = cfg.get("recipe")
         if not isinstance(recipe, dict) or recipe.get("name") not in RECIPES or not recipe.get("stages"):
             continue
-        name = recipe["name"]
-        now = training_recipe(name, (cfg.get("profile") or {}).get("epochs"), from_scratch=False)
+        name, prof = recipe["name"], cfg.get("profile") or {}
+        pretrained = ((cfg.get("model") or {}).get("kwargs") or {}).get("pretrained")
+        now = training_recipe(name, prof.get("epochs"), bool(prof.get("from_scratch")), bool(pretrained))
         was_shape, now_shape = _stage_shape(recipe["stages"]), _stage_shape(now.to_dict()["stages"])
         if was_shape != now_shape and name not in out:
             out[name] = f"{name}: {was_shape} -> {now_shape}"

@@ -120,16 +120,12 @@ MASKS: dict[str, Row] = {
 #: the real-pixel arm's backbone: an ImageNet EfficientNet-Lite0 (reidlib.models.lite0_trunks), the
 #: only ImageNet weights that install offline; a deviation from every paper (README "Real pixels")
 LITE0_IMAGENET = {"model.kwargs.backbone": "efficientnet_lite0", "model.kwargs.pretrained": "imagenet"}
-#: MaskReID's softmax stage trains everything at 0.01 (from scratch); on a pretrained backbone its
-#: new layers (fusing layer, classifier) take 10x the backbone's rate, the fine-tuning convention of
-#: MPM-LTL sec. IV-B (whose own recipe already has it)
-FINE_TUNE_MASKREID = {"recipe.softmax.lrs.new": 0.1, "recipe.softmax.lrs.classifier": 0.1}
 
 #: E13, CUHK01 (real pixels): MaskReID Table 1's base / M / MF (the E8 rows) and MPM-LTL Table 1
 #: rows (1), (4), (7) (the E2 rows) on the Lite0 backbone; the data set, masks and profile
 #: settings come from the notebook (reidlib.study.real_pixels)
 E13: dict[str, Row] = {
-    **{f"MaskReID {label.split(' ')[0]}": (exp, {**ov, **LITE0_IMAGENET, **FINE_TUNE_MASKREID})
+    **{f"MaskReID {label.split(' ')[0]}": (exp, {**ov, **LITE0_IMAGENET})
        for label, (exp, ov) in E8.items() if not label.startswith("masked image only")},
     **{f"MPM-LTL {label}": (exp, {**ov, **LITE0_IMAGENET})
        for label, (exp, ov) in E2.items() if label[:3] in ("(1)", "(4)", "(7)")},

@@ -199,9 +199,10 @@ def test_result_currency_reads_the_recipes_of_a_real_data_results_own_folder(tmp
 
 def test_result_currency_marks_results_whose_recipe_has_other_stages_now(tmp_path, monkeypatch) -> None:
     """A result whose runs trained a recipe with other stages than the registry gives now for
-    the same length (MaskReID's 30 + 60 softmax / ranking split, now 60 + 30) is stale and
-    withheld; the same runs with today's stages are current; a result with overrides (which may
-    change stages on purpose) is not checked."""
+    the same length (MaskReID's 30 + 60 softmax / ranking split, now 60 + 30) or at other rates
+    (its softmax stage at 0.01 from scratch, now 0.1) is stale and withheld; the same runs with
+    today's stages and rates are current; a result with overrides (which may change stages on
+    purpose) is not checked."""
     from reidlib.study.provenance import RECIPE_CHANGED, WITHHELD, recipe_drift
 
     monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
@@ -209,23 +210,34 @@ def test_result_currency_marks_results_whose_recipe_has_other_stages_now(tmp_pat
     n = now["recipe_epochs"]["maskreid"]
     # the earlier split, by hand: softmax a third of the epochs (lr step at two thirds of it)
     third = round(n / 3)
-    old = [{"name": "softmax", "epochs": third, "milestones": [round(n * 20 / 90)]},
-           {"name": "ranking", "epochs": n - third, "milestones": [round(n * 40 / 90)]}]
-    cur = [{"name": "softmax", "epochs": round(n * 2 / 3), "milestones": [round(n * 40 / 90)]},
-           {"name": "ranking", "epochs": n - round(n * 2 / 3), "milestones": [round(n * 20 / 90)]}]
+    soft, rank = {g: 0.1 for g in ("base", "new", "classifier")}, {g: 0.001 for g in ("base", "new", "classifier")}
+    old = [{"name": "softmax", "epochs": third, "milestones": [round(n * 20 / 90)], "lrs": soft},
+           {"name": "ranking", "epochs": n - third, "milestones": [round(n * 40 / 90)], "lrs": rank}]
+    cur = [{"name": "softmax", "epochs": round(n * 2 / 3), "milestones": [round(n * 40 / 90)], "lrs": soft},
+           {"name": "ranking", "epochs": n - round(n * 2 / 3), "milestones": [round(n * 20 / 90)], "lrs": rank}]
+    slow = [{**cur[0], "lrs": {g: 0.01 for g in soft}}, cur[1]]  # every group at 0.01 (the rate until bb8c652)
 
-    def runs(stages):
+    def runs(stages, from_scratch=True):
         return {"maskreid/a": {"config": {"recipe": {"name": "maskreid", "stages": stages},
-                                          "profile": {"epochs": n}}},
+                                          "profile": {"epochs": n, "from_scratch": from_scratch}}},
                 "cross_domain/c": {"config": {}}}
 
     assert recipe_drift(runs(cur)) == []
     drift = recipe_drift(runs(old))
-    assert drift == [f"maskreid: softmax {third} (steps at {round(n * 20 / 90)}) + ranking {n - third} (steps at "
-                     f"{round(n * 40 / 90)}) -> softmax {round(n * 2 / 3)} (steps at {round(n * 40 / 90)}) + "
-                     f"ranking {n - round(n * 2 / 3)} (steps at {round(n * 20 / 90)})"]
+    cur_text = (f"softmax {round(n * 2 / 3)} (steps at {round(n * 40 / 90)}; lr 0.1) + "
+                f"ranking {n - round(n * 2 / 3)} (steps at {round(n * 20 / 90)}; lr 0.001)")
+    assert drift == [f"maskreid: softmax {third} (steps at {round(n * 20 / 90)}; lr 0.1) + ranking {n - third} "
+                     f"(steps at {round(n * 40 / 90)}; lr 0.001) -> " + cur_text]
+    assert recipe_drift(runs(slow)) == [f"maskreid: softmax {round(n * 2 / 3)} (steps at {round(n * 40 / 90)}; "
+                                        f"lr 0.01) + ranking {n - round(n * 2 / 3)} (steps at {round(n * 20 / 90)}; "
+                                        f"lr 0.001) -> " + cur_text]
+    # the same rates read as a fine-tuning run (a pretrained backbone: base 0.01, new layers 0.1)
+    assert recipe_drift(runs(cur, from_scratch=False)) == [
+        f"maskreid: {cur_text} -> softmax {round(n * 2 / 3)} (steps at {round(n * 40 / 90)}; lr base 0.01, "
+        f"classifier 0.1, new 0.1) + ranking {n - round(n * 2 / 3)} (steps at {round(n * 20 / 90)}; lr 0.001)"]
     table = pd.DataFrame({"row": ["x"]})
-    for name, stages, overrides in (("E_old", old, {}), ("E_cur", cur, {}), ("E_ovr", old, {"model.name": "m"})):
+    for name, stages, overrides in (("E_old", old, {}), ("E_cur", cur, {}), ("E_ovr", old, {"model.name": "m"}),
+                                    ("E_slow", slow, {})):
         write_result(name, "quick", name, table, run_as={"definition": now, "seeds": now["seeds"],
                                                          "overrides": overrides})
         (tmp_path / "quick" / "results" / name / "runs.json").write_text(json.dumps(runs(stages)))
@@ -233,4 +245,16 @@ def test_result_currency_marks_results_whose_recipe_has_other_stages_now(tmp_pat
     assert got.loc["E_old", "status"] == "stale" and got.loc["E_old", "why"] == RECIPE_CHANGED + drift[0]
     assert got.loc["E_old", "why"].startswith(WITHHELD)
     assert got.loc["E_cur", "status"] == "current"
+    assert got.loc["E_slow", "status"] == "stale" and "lr 0.01)" in got.loc["E_slow", "why"]
     assert got.loc["E_ovr", "status"] == "partial"
+
+
+def test_no_study_row_overrides_a_recipes_rates() -> None:
+    """recipe_drift reads a rate that differs from the registry's as a registry edit; a row that
+    set its own rates would read as stale. None does (E13's pretrained rows take the registry's
+    fine-tuning rates through ``training_recipe``)."""
+    from reidlib.study.rows import ROWS
+
+    for table, rows in ROWS.items():
+        for label, (_, ov) in rows.items():
+            assert not [k for k in ov if k.startswith("recipe.") and ".lrs" in k], (table, label)
