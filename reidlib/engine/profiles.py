@@ -185,9 +185,10 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 #: 55.2 / 57.1 at 64 / 128 / 256 / 512 (3 seeds on one CPU kind: 56.0 / 58.1 at 512 / 1,024);
 #: ECN (target) 29.0 / 33.5 / 35.2 at 256 / 512 / 1,024.
 #: Each family trains the shortest length that passed, else the length the check asks for next:
-#: MPM-LTL and MSCAN 256 (passed at 3 seeds: 256 -> 512 gains +0.55 and +0.93), MaskReID 1,024
-#: (and its softmax-only recipe with it; its softmax stage at 0.1 from scratch failed at 512:
-#: 512 -> 1,024 +5.73 = 9.2% at seed 0, 62.45 -> 68.18, the ranking stage now adding about 4;
+#: MPM-LTL and MSCAN 256 (passed at 3 seeds: 256 -> 512 gains +0.55 and +0.93), MaskReID 2,048
+#: (and its softmax-only recipe with it; its softmax stage at 0.1 from scratch failed at 512
+#: and 1,024 at seed 0: 62.45 -> 68.18 -> 78.19 (+5.73, +10.01), the ranking stage adding 3-4;
+#: ``runs/quick/checks/maskreid_rate/``);
 #: at 0.01 it failed at every length: 30 + 60 split 1,024 -> 2,048 +3.39 = 6.1%, 60 + 30 split
 #: +4.93 = 8.3% at seed 0, SQ mAP following the epochs spent at 0.01),
 #: MGCAM and SemParts 1,024
@@ -198,7 +199,7 @@ def use_channels_last(profile: Any, model_name: str, capability: str | None = No
 #: 00_convergence checks T against 2T in every study; a family's length changes only its own
 #: run ids.
 QUICK_EPOCHS = 512
-QUICK_RECIPE_EPOCHS = {"mpm_ltl": 256, "mscan": 256, "maskreid": 1024, "maskreid_softmax": 1024,
+QUICK_RECIPE_EPOCHS = {"mpm_ltl": 256, "mscan": 256, "maskreid": 2048, "maskreid_softmax": 2048,
                        "ide": 2048, "mgcam": 1024, "semparts": 1024}
 
 QUICK = Profile("quick", data_preset="study", image_size=(96, 32), epochs=QUICK_EPOCHS, seeds=(0, 1, 2),
