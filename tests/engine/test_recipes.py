@@ -27,7 +27,8 @@ def test_papers_schedules_as_written():
     # MaskReID: two thirds softmax (the paper's pre-trained softmax model), one third ranking
     mr = RECIPES["maskreid"].scaled(1024).stages
     assert [(s.name, s.epochs, s.milestones) for s in mr] == [("softmax", 683, [455]), ("ranking", 341, [228])]
-    assert [s.lrs for s in mr] == [{"base": 0.01, "new": 0.1, "classifier": 0.1}, {g: 0.001 for g in ("base", "new", "classifier")}]
+    assert [s.lrs for s in mr] == [{"base": 0.01, "new": 0.1, "classifier": 0.1},
+                                   {"base": 0.001, "new": 0.001, "classifier": 0.001}]
     # from scratch (the CPU profiles) every softmax-stage group trains at the new layers' 0.1
     assert RECIPES["maskreid"].from_scratch().stages[0].lrs == {"base": 0.1, "new": 0.1, "classifier": 0.1}
     assert RECIPES["maskreid_softmax"].from_scratch().stages[0].lrs == {"base": 0.1, "new": 0.1, "classifier": 0.1}

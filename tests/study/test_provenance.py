@@ -253,8 +253,9 @@ def test_no_study_row_overrides_a_recipes_rates() -> None:
     """recipe_drift reads a rate that differs from the registry's as a registry edit; a row that
     set its own rates would read as stale. None does (E13's pretrained rows take the registry's
     fine-tuning rates through ``training_recipe``)."""
+    from reidlib.study.convergence import FAMILY_ROWS
     from reidlib.study.rows import ROWS
 
-    for table, rows in ROWS.items():
+    for table, rows in {**ROWS, "00": FAMILY_ROWS}.items():
         for label, (_, ov) in rows.items():
             assert not [k for k in ov if k.startswith("recipe.") and ".lrs" in k], (table, label)
