@@ -43,12 +43,12 @@ def test_row_epochs_follow_the_profile_recipe_epochs() -> None:
     from reidlib.engine.profiles import get_profile
 
     quick = get_profile("quick")
-    rows = {"ide": FAMILY_ROWS["ide (IDE, RGB-M)"], "maskreid": FAMILY_ROWS["maskreid (MF, ranking)"]}
+    rows = {"ide": FAMILY_ROWS["ide (IDE, RGB-M)"], "mpm": FAMILY_ROWS["mpm (full MPM-LTL)"]}
     t = row_epochs(rows, "quick")
     assert t == {"ide": quick.recipe_epochs.get("ide", quick.epochs),
-                 "maskreid": quick.recipe_epochs.get("maskreid", quick.epochs)}
-    assert t["ide"] != t["maskreid"]
-    assert row_epochs(rows, "quick", {"profile.epochs": 4}) == {"ide": 4, "maskreid": 4}
+                 "mpm": quick.recipe_epochs.get("mpm_ltl", quick.epochs)}
+    assert t["ide"] != t["mpm"]  # two families of different lengths: the rows do not share one T
+    assert row_epochs(rows, "quick", {"profile.epochs": 4}) == {"ide": 4, "mpm": 4}
 
 
 def test_learning_curve_reads_epochs_csv(tmp_path, monkeypatch) -> None:
