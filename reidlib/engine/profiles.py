@@ -2,7 +2,7 @@
 
 ``smoke``  CI: seconds per experiment (tiny synthetic set, 32x16... 64x32, 1-2 epochs).
 ``quick``  the default ``make study``: every experiment, 3 seeds, 512-epoch runs (MPM-LTL
-           and MSCAN 256, MaskReID, MGCAM and SemParts 1,024, IDE 2,048: ``recipe_epochs``; 2-3
+           and MSCAN 256, MGCAM and SemParts 1,024, MaskReID and IDE 2,048: ``recipe_epochs``; 2-3
            days on 2 AVX2 cores, resumable across sessions: README "The converged study"):
            SynthReID preset ``study`` (50 training identities, the quick preset's 100 test
            identities) at 96x32 (MPM's 6x2 map), ``epochs`` epochs of at

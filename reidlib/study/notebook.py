@@ -178,13 +178,16 @@ class Notebook:
     def partial_key(self) -> str | None:
         """``None`` when the notebook runs its rows as the profile defines them (the profile's
         seeds, no engine overrides, every parameter at its default; the data set is in
-        :attr:`result_id`); else ``"partial-<8 hex>"``, a hash of how it runs otherwise."""
+        :attr:`result_id`); else ``"partial-<8 hex>"``, a hash of how it runs otherwise and of the
+        profile's definition, so a partial run made after the profile changed (a family's recipe
+        length, say) is stored beside the one made before, not over it."""
         ra = run_as(self._need_params()) or {}
         how = {k: ra.get(k) for k in ("seeds", "overrides", "params")}
         profile_seeds = (ra.get("definition") or {}).get("seeds") or []
         if not how["overrides"] and not how["params"] and sorted(how["seeds"] or []) == sorted(profile_seeds):
             return None
-        digest = hashlib.sha256(json.dumps(how, sort_keys=True, default=str).encode()).hexdigest()
+        keyed = {**how, "definition": ra.get("definition")}
+        digest = hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()
         return f"partial-{digest[:8]}"
 
     @property

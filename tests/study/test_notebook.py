@@ -170,4 +170,15 @@ def test_a_partial_run_never_replaces_a_result_run_otherwise(tmp_path, monkeypat
     assert stored(base / other.stored_under) == "seed 1 again" and stored(base) == "full"
     over, _ = finish("longer", overrides={"profile.epochs": 4})
     assert over.partial_key != other.partial_key and stored(base / over.stored_under) == "longer"
+    import dataclasses
+
+    from reidlib.engine import profiles
+    before = other.stored_under                                  # a property: read it now
+    quick = profiles.PROFILES["quick"]
+    longer = dataclasses.replace(quick, recipe_epochs={**quick.recipe_epochs, "maskreid": 4096})
+    monkeypatch.setitem(profiles.PROFILES, "quick", longer)   # the profile's recipe changed
+    moved, _ = finish("seed 1, maskreid at 4,096", seeds=[1])
+    assert moved.stored_under != before
+    assert stored(base / moved.stored_under) == "seed 1, maskreid at 4,096"
+    assert stored(base / before) == "seed 1 again"              # the record made before kept
     assert [r["verdict"] for r in read_results("quick")] == ["full"]   # the summary reads the top only
