@@ -27,7 +27,7 @@ Recipes (``RECIPES``; epochs are the papers', scale them with ``Recipe.scaled``)
              split: 1,024 epochs 55.86, 2,048 59.25; 60 + 30: 59.70, 64.63, no plateau) and the
              ranking stage moved it < 1 point. At 0.1 (seed 0, ``runs/quick/checks/maskreid_rate``)
              it learns far more (512 / 1,024 / 2,048 epochs: 62.45 / 68.18 / 78.19; the ranking
-             stage adds 3-4) but still gains from each doubling.
+             stage adds 3-4) and passes the doubling check at 2,048 (4,096 epochs: 75.06, -3.13).
 ``maskreid_softmax``  MaskReID sec. 4.2, "Results on Small-Scale Datasets" (Table 1):
              "softmax loss is used for training our network", one training with DGD's
              settings [33]: the softmax stage of ``maskreid`` alone (no ranking stage; the same

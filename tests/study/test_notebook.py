@@ -134,11 +134,14 @@ def test_real_data_results_and_figures_never_replace_synthreids(tmp_path, monkey
 
 def test_a_partial_run_never_replaces_a_result_run_otherwise(tmp_path, monkeypatch, capsys) -> None:
     """A seed subset beside the profile's own result: stored under partial/<key>/ with its own
-    figure name, the full result left as it was; the same subset again replaces only itself."""
+    figure name, the full result left as it was; the same subset again replaces only itself, and
+    after the profile's definition changed it goes beside its earlier record."""
+    import dataclasses
     import json
 
     import pandas as pd
 
+    from reidlib.engine import profiles
     from reidlib.study.notebook_params import ExperimentParams
     from reidlib.study.report import read_results
 
@@ -170,9 +173,6 @@ def test_a_partial_run_never_replaces_a_result_run_otherwise(tmp_path, monkeypat
     assert stored(base / other.stored_under) == "seed 1 again" and stored(base) == "full"
     over, _ = finish("longer", overrides={"profile.epochs": 4})
     assert over.partial_key != other.partial_key and stored(base / over.stored_under) == "longer"
-    import dataclasses
-
-    from reidlib.engine import profiles
     before = other.stored_under                                  # a property: read it now
     quick = profiles.PROFILES["quick"]
     longer = dataclasses.replace(quick, recipe_epochs={**quick.recipe_epochs, "maskreid": 4096})
