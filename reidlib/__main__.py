@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "reidlib.engine.cli",
     "masks": "reidlib.masks.cli",
     "study": "reidlib.study.cli",
+    "replay": "reidlib.study.code_replay",
     "check-gpu": "reidlib.engine.gpu_check",
 }
 

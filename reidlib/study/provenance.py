@@ -42,7 +42,7 @@ def cpu_kind(machine: Mapping[str, Any]) -> str:
     return str(machine.get("cpu_capability") or "unknown")
 
 
-def _session(env: Mapping[str, Any]) -> tuple[str, str, str]:
+def session_source(env: Mapping[str, Any]) -> tuple[str, str, str]:
     """``(commit, CPU kind, precision)`` of one training session's env.json record."""
     machine, fmt = env.get("machine") or {}, env.get("format") or {}
     device = str(env.get("device") or fmt.get("device") or "unknown")
@@ -69,7 +69,7 @@ def run_provenance(run_dir: str | Path) -> dict[str, Any]:
     folder = Path(run_dir)
     env_path = folder / "env.json"
     env = read_json(env_path) if env_path.is_file() else {}
-    commits, kinds, precisions = zip(*[_session(e) for e in [*env.get("earlier", []), env]])
+    commits, kinds, precisions = zip(*[session_source(e) for e in [*env.get("earlier", []), env]])
     wall: float | None = None
     csv_path = folder / "epochs.csv"
     if csv_path.is_file():

@@ -1,0 +1,161 @@
+"""Replay a recorded run's first epochs with the code checked out now and compare, bit for bit.
+
+A study at converged lengths is trained over days, by several commits (README "How long"):
+its committed runs name the commit that trained them (``env.json``), and a later ``make study``
+reuses them by their config (the run id). Reuse is only sound while today's code trains the same
+config the same way. A replay checks that directly: it builds the run's own ``config.json`` with
+today's code (no run folder is opened, nothing in the run is written), trains its first
+``epochs`` epochs with the recorded seed, and compares every ``loss*`` and ``lr/*`` column of
+those rows with the run's ``epochs.csv``. Training is deterministic on one machine (per-step
+seeds, ``reidlib.engine.loop.step_seed``; resume is tested bit for bit), and epochs.csv stores
+each value's full ``repr``, so **identical** means the same floats, not "close".
+
+Bitwise equality is only expected on the machine kind that trained the run: fp32 kernels
+differ between CPU kinds (AVX2 vs AVX-512 moved one MaskReID run by 4 mAP points,
+``runs/quick/checks/cpu_kind``), and with the torch version or thread count. The replay runs
+with the recorded run's thread count and reports ``comparable = False`` (with the reason) where
+the CPU capability, AMX, torch version or precision differ; its numbers are then shown, not judged.
+The session that trained epoch 1 is the one compared (a resumed run's ``env.json`` keeps it
+under ``earlier``).
+
+Cross-domain runs (``reidlib.domain``, config key ``adaptation``) are built by another trainer and
+are not replayed here.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .hooks import Hook
+from .runs import load_run, read_csv, read_json
+
+#: what must match for a replay to be expected bit for bit (env.json ``machine`` keys + precision)
+COMPARED_MACHINE = ("cpu_capability", "amx_bf16", "torch", "precision")
+
+
+class _Enough(Exception):
+    """Raised by :class:`_StopAfterEpochs` to end the replay's training loop."""
+
+
+class _StopAfterEpochs(Hook):
+    def __init__(self, epochs: int):
+        self.epochs = epochs
+
+    def on_epoch_end(self, t: Any, row: dict[str, Any]) -> None:
+        if len(t.history) >= self.epochs:
+            raise _Enough
+
+
+@dataclass
+class Replay:
+    """The outcome of :func:`replay_run` for one run folder."""
+
+    run: str
+    experiment: str
+    epochs: int
+    trained_by: dict[str, Any]        # commit + machine of the session that trained epoch 1
+    here: dict[str, Any]              # the same keys for this replay
+    columns: list[str] = field(default_factory=list)
+    max_abs_diff: float = 0.0         # over every compared value (inf where one side lacks it)
+    first_difference: str | None = None   # "epoch 2 loss/id: 0.51 vs 0.52", None when identical
+    mismatched_machine: list[str] = field(default_factory=list)
+
+    @property
+    def identical(self) -> bool:
+        return self.first_difference is None
+
+    @property
+    def comparable(self) -> bool:
+        return not self.mismatched_machine
+
+    @property
+    def verdict(self) -> str:
+        """``identical``, ``differs`` or ``not comparable here (...)``."""
+        if not self.comparable:
+            return f"not comparable here ({', '.join(self.mismatched_machine)} differ)"
+        return "identical" if self.identical else "differs"
+
+
+def _first_session(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "env.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"run {run_dir} has no env.json: it records the machine that trained it, "
+                                "without which a replay cannot say whether bit equality is expected")
+    env = read_json(path)
+    first = (env.get("earlier") or [env])[0]
+    machine, fmt = first.get("machine") or {}, first.get("format") or {}
+    return {"commit": str(first.get("git_commit") or "unknown")[:7],
+            **{k: machine.get(k) for k in COMPARED_MACHINE if k != "precision"},
+            "precision": fmt.get("precision") or machine.get("precision"),
+            "torch_threads": machine.get("torch_threads")}
+
+
+def replay_run(run_dir: str | Path, epochs: int = 2, quiet: bool = True) -> Replay:
+    """Train the first ``epochs`` epochs of the run in ``run_dir`` with today's code and compare.
+
+    ``run_dir``: a run folder (``runs/<experiment>/<run-id>``) with ``config.json``, ``env.json``
+    and at least ``epochs`` rows of ``epochs.csv``; ``epochs`` >= 1 and fewer than the run's
+    total (the replay never reaches the final evaluation). Bad input raises before training.
+    """
+    from .experiment import build_trainer
+    from .machine import describe_machine
+    from .precision import plan_format
+    from .runs import git_commit
+
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"run folder {folder} does not exist; give runs/<experiment>/<run-id>")
+    run = load_run(folder)
+    cfg = run.config
+    if "adaptation" in cfg:
+        raise ValueError(f"run {folder} is a cross-domain run (reidlib.domain): replay covers the engine's "
+                         "runs (python -m reidlib train) only")
+    total = int(cfg["profile"]["epochs"]) if cfg.get("profile", {}).get("epochs") else None
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+    if total is not None and epochs >= total:
+        raise ValueError(f"epochs={epochs} must be below the run's {total} (a replay stops before its evaluation)")
+    if not run.csv_path.is_file():
+        raise FileNotFoundError(f"run {folder} has no epochs.csv to compare with")
+    recorded = read_csv(run.csv_path)[:epochs]
+    if len(recorded) < epochs:
+        raise ValueError(f"run {folder} recorded {len(recorded)} epoch(s) in epochs.csv; replay at most that many "
+                         f"(epochs={epochs})")
+    trained_by = _first_session(folder)
+    threads = torch.get_num_threads()
+    if trained_by.get("torch_threads"):
+        torch.set_num_threads(int(trained_by["torch_threads"]))
+    try:
+        t = build_trainer(cfg, quiet=quiet, run=False)
+        t.evaluator = None
+        t.hooks.append(_StopAfterEpochs(epochs))
+        try:
+            t.fit()
+        except _Enough:
+            pass
+        machine = describe_machine()
+        here = {"commit": str(git_commit() or "unknown")[:7],
+                **{k: machine.get(k) for k in COMPARED_MACHINE if k != "precision"},
+                "precision": plan_format(cfg["profile"], cfg["model"]["name"]).precision,
+                "torch_threads": torch.get_num_threads()}
+    finally:
+        torch.set_num_threads(threads)
+    out = Replay(str(folder), str(cfg.get("experiment", folder.parent.name)), epochs, trained_by, here)
+    out.mismatched_machine = [k for k in COMPARED_MACHINE if trained_by.get(k) != here.get(k)]
+    out.columns = sorted({k for row in recorded for k in row if k.startswith(("loss", "lr/"))})
+    diffs = []
+    for want, got in zip(recorded, t.history):
+        for col in out.columns:
+            a, b = want.get(col), got.get(col)
+            a = float(a) if a not in (None, "") else None
+            b = float(b) if b is not None else None
+            d = 0.0 if a is None and b is None else math.inf if a is None or b is None else abs(a - b)
+            diffs.append(d)
+            if out.first_difference is None and d != 0.0:
+                out.first_difference = f"epoch {want.get('epoch')} {col}: recorded {a!r}, replayed {b!r}"
+    out.max_abs_diff = max(diffs, default=0.0)
+    return out

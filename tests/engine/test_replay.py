@@ -1,0 +1,88 @@
+"""Replaying a recorded run's first epochs (reidlib/engine/replay.py): the same code and machine
+give the recorded floats back exactly; a changed value, another machine kind or bad input is named."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from reidlib.engine.experiment import run_experiment
+from reidlib.engine.replay import replay_run
+
+OV = {"profile.max_steps_per_epoch": 2, "profile.epochs": 3, "eval.protocols": ["sq"], "eval.extra_metrics": []}
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    run_experiment("ide_rgb", "smoke", OV, seed=3, runs_root=root, quiet=True)
+    (run_dir,) = list((root / "ide_rgb").iterdir())
+    return run_dir
+
+
+def _copy(run_dir: Path, to: Path) -> Path:
+    dst = to / "ide_rgb" / run_dir.name
+    dst.mkdir(parents=True)
+    for name in ("config.json", "env.json", "epochs.csv"):
+        (dst / name).write_bytes((run_dir / name).read_bytes())
+    return dst
+
+
+def test_same_code_same_machine_replays_bit_for_bit(recorded):
+    before = {p.name: p.read_bytes() for p in recorded.iterdir() if p.is_file()}
+    r = replay_run(recorded, epochs=2)
+    assert r.comparable and r.identical and r.verdict == "identical"
+    assert r.max_abs_diff == 0.0 and r.first_difference is None
+    assert "loss" in r.columns and any(c.startswith("lr/") for c in r.columns)
+    assert r.trained_by["commit"] == r.here["commit"]
+    assert {p.name: p.read_bytes() for p in recorded.iterdir() if p.is_file()} == before  # nothing written
+
+
+def test_a_changed_loss_is_found_and_located(recorded, tmp_path):
+    run_dir = _copy(recorded, tmp_path)
+    with open(run_dir / "epochs.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    true_loss = float(rows[1]["loss"])
+    rows[1]["loss"] = repr(true_loss + 1e-12)   # one ulp-scale change in epoch 2
+    with open(run_dir / "epochs.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    r = replay_run(run_dir, epochs=2)
+    assert r.comparable and not r.identical and r.verdict == "differs"
+    assert r.first_difference.startswith("epoch 2 loss:")
+    assert r.max_abs_diff == pytest.approx(abs((true_loss + 1e-12) - true_loss))
+    assert replay_run(run_dir, epochs=1).identical   # epoch 1 was left as recorded
+
+
+def test_another_machine_kind_is_reported_not_judged(recorded, tmp_path):
+    run_dir = _copy(recorded, tmp_path)
+    env = json.loads((run_dir / "env.json").read_text())
+    first = {**env, "git_commit": "0123456789abcdef", "machine": {**env["machine"], "cpu_capability": "OTHER"}}
+    env["earlier"] = [first]                    # epoch 1 trained elsewhere, resumed here
+    (run_dir / "env.json").write_text(json.dumps(env))
+    r = replay_run(run_dir, epochs=2)
+    assert not r.comparable and r.mismatched_machine == ["cpu_capability"]
+    assert r.trained_by["commit"] == "0123456"
+    assert r.verdict == "not comparable here (cpu_capability differ)"
+
+
+def test_bad_input_is_named_before_training(recorded, tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        replay_run(tmp_path / "nosuch")
+    with pytest.raises(ValueError, match="must be below the run's 3"):
+        replay_run(recorded, epochs=3)
+    with pytest.raises(ValueError, match="integer >= 1"):
+        replay_run(recorded, epochs=0)
+    run_dir = _copy(recorded, tmp_path)
+    (run_dir / "env.json").unlink()
+    with pytest.raises(FileNotFoundError, match="no env.json"):
+        replay_run(run_dir, epochs=1)
+    cfg = json.loads((recorded / "config.json").read_text())
+    other = tmp_path / "cross_domain" / "abc"
+    other.mkdir(parents=True)
+    (other / "config.json").write_text(json.dumps({**cfg, "adaptation": {}}))
+    with pytest.raises(ValueError, match="cross-domain"):
+        replay_run(other, epochs=1)
