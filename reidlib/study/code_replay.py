@@ -34,11 +34,14 @@ RECORD = "code_replay"
 
 def replay_sample(profile: str) -> tuple[list[str], list[str]]:
     """``(to_replay, cross_domain)``: run folders (relative to the runs root) the profile's results
-    use, one per (first session's commit, experiment, CPU kind, precision), and the cross-domain
+    use (partial records, ``results/<id>/partial/<key>/``, included), one per (first session's commit, experiment, CPU kind, precision), and the cross-domain
     runs, which the engine's replay does not cover."""
     chosen: dict[tuple[str, ...], str] = {}
     cross: list[str] = []
-    for run_dir in sorted(run_sources(profile)):
+    used = set(run_sources(profile))
+    for rj in (paths.runs_dir() / profile / "results").glob("*/partial/*/runs.json"):
+        used |= set(read_json(rj))   # a seed or row subset's record (reidlib.study.notebook)
+    for run_dir in sorted(used):
         folder = paths.runs_dir() / run_dir
         if not (folder / "env.json").is_file() or not (folder / "config.json").is_file():
             continue

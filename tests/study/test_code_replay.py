@@ -38,8 +38,11 @@ def test_one_run_per_commit_experiment_and_machine_kind(tmp_path, monkeypatch):
     (tmp_path / "quick/results/E9").mkdir(parents=True)
     (tmp_path / "quick/results/E9/runs.json").write_text(json.dumps(
         ["mscan/b", "mscan/a", "mscan/c", "mscan/d", "mscan/e", "maskreid/f", "cross_domain/g", "mscan/gone"]))
+    _run(tmp_path, "semparts/h", "aaaaaaa1", AVX512)  # used by a partial record only
+    (tmp_path / "quick/results/00/partial/k1").mkdir(parents=True)
+    (tmp_path / "quick/results/00/partial/k1/runs.json").write_text(json.dumps(["semparts/h"]))
     todo, cross = replay_sample("quick")
-    assert sorted(todo) == ["maskreid/f", "mscan/a", "mscan/c", "mscan/d"]
+    assert sorted(todo) == ["maskreid/f", "mscan/a", "mscan/c", "mscan/d", "semparts/h"]
     assert cross == ["cross_domain/g"]
 
 
