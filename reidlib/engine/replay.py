@@ -18,6 +18,12 @@ the CPU capability, AMX, torch version or precision differ; its numbers are then
 The session that trained epoch 1 is the one compared (a resumed run's ``env.json`` keeps it
 under ``earlier``).
 
+A replay exercises what its epochs run: the first stage's model, loss terms, sampler,
+augmentation and optimiser. A later stage (MPM-LTL's triplet stage, MaskReID's ranking stage) is
+reached only by replaying that many epochs; ``python -m reidlib replay --record`` lists what
+changed in the training code since each commit beside the replays for that reason
+(``reidlib.study.code_replay``).
+
 Cross-domain runs (``reidlib.domain``, config key ``adaptation``) are built by another trainer and
 are not replayed here.
 """

@@ -54,6 +54,20 @@ def replay_sample(profile: str) -> tuple[list[str], list[str]]:
     return list(chosen.values()), cross
 
 
+def changed_since(commit: str) -> list[str] | None:
+    """Files under ``reidlib/`` (less ``reidlib/study/``, which trains nothing) that differ between
+    ``commit`` and the checkout (``git diff --name-only``); None outside a git checkout or for an
+    unknown commit."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "diff", "--name-only", commit, "--", "reidlib", ":!reidlib/study"],
+                             cwd=paths.project_root(), capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [line for line in out.stdout.splitlines() if line] if out.returncode == 0 else None
+
+
 def replay_record(profile: str, replays: Sequence[Any], cross: Sequence[str], epochs: int) -> str:
     """The markdown of ``runs/<profile>/checks/code_replay/README.md`` for ``replays``
     (:class:`reidlib.engine.replay.Replay`)."""
@@ -85,6 +99,16 @@ def replay_record(profile: str, replays: Sequence[Any], cross: Sequence[str], ep
                    f"**{len(differs)} comparable replay(s) differ**: " + "; ".join(
                        f"`{'/'.join(Path(r.run).parts[-2:])}` ({r.first_difference})" for r in differs)
                    if differs else "No run could be compared on this machine kind.")]
+    lines += ["", f"A replay runs the code of the first {epochs} epochs: the first stage's model, loss terms, "
+              "sampler, augmentation and optimiser. A later stage (MPM-LTL's triplet stage, MaskReID's ranking "
+              "stage) is not reached; its code is covered by what changed since each commit "
+              "(`git diff --name-only <commit> -- reidlib ':!reidlib/study'`, the study layer trains nothing):", "",
+              "| trained by | files changed since, in the code that trains |", "|---|---|"]
+    for commit in dict.fromkeys(r.trained_by["commit"] for r in replays):
+        files = changed_since(commit)
+        shown = ("(git cannot say)" if files is None else
+                 ", ".join(f"`{f.removeprefix('reidlib/')}`" for f in files) or "none")
+        lines.append(f"| {commit} | {shown} |")
     if cross:
         lines += ["", f"Not replayed: {len(cross)} cross-domain run(s) (`reidlib.domain`'s trainer): "
                   + ", ".join(f"`{c}`" for c in cross) + "."]

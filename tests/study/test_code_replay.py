@@ -10,7 +10,7 @@ import pytest
 from reidlib.__main__ import main
 from reidlib.engine.experiment import run_experiment
 from reidlib.engine.replay import Replay
-from reidlib.study.code_replay import replay_record, replay_sample
+from reidlib.study.code_replay import changed_since, replay_record, replay_sample
 
 AVX2 = {"amx_bf16": False, "avx512": False, "cpu_capability": "AVX2", "torch": "2.14.1", "precision": "fp32"}
 AVX512 = {"amx_bf16": False, "avx512": True, "cpu_capability": "AVX512", "torch": "2.14.1", "precision": "fp32"}
@@ -65,6 +65,7 @@ def test_the_record_counts_judged_replays_and_names_differences():
     assert "| `mscan/c` | mscan | aaaaaaa | AVX2, fp32 | not comparable here (cpu_capability differ) |" in text
     assert "**1 comparable replay(s) differ**: `mscan/d` (epoch 2 loss: recorded 1.0, replayed 1.1)" in text
     assert "Not replayed: 1 cross-domain run(s)" in text
+    assert "| aaaaaaa | (git cannot say) |" in text and "| bbbbbbb | (git cannot say) |" in text
     ok = replay_record("quick", [_replay("runs/mscan/a", "aaaaaaa")], [], 2)
     assert "**Every comparable replay is identical**" in ok
 
@@ -91,3 +92,23 @@ def test_bad_command_lines_are_named(argv, message, capsys, tmp_path, monkeypatc
     monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_changed_since_lists_training_code_only(tmp_path, monkeypatch):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    for rel in ("reidlib/engine/loop.py", "reidlib/study/driver.py", "README.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("a = 1\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    monkeypatch.setattr("reidlib.paths.project_root", lambda *a: tmp_path)
+    assert changed_since("HEAD") == []
+    for rel in ("reidlib/engine/loop.py", "reidlib/study/driver.py", "README.md"):
+        (tmp_path / rel).write_text("a = 2\n")
+    assert changed_since("HEAD") == ["reidlib/engine/loop.py"]   # the study layer and docs train nothing
+    assert changed_since("0" * 40) is None
