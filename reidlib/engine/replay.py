@@ -69,6 +69,7 @@ class Replay:
     max_abs_diff: float = 0.0         # over every compared value (inf where one side lacks it)
     first_difference: str | None = None   # "epoch 2 loss/id: 0.51 vs 0.52", None when identical
     mismatched_machine: list[str] = field(default_factory=list)
+    replayed: bool = True             # False: skipped, trained on another machine kind
 
     @property
     def identical(self) -> bool:
@@ -82,7 +83,8 @@ class Replay:
     def verdict(self) -> str:
         """``identical``, ``differs`` or ``not comparable here (...)``."""
         if not self.comparable:
-            return f"not comparable here ({', '.join(self.mismatched_machine)} differ)"
+            return (f"not comparable here ({', '.join(self.mismatched_machine)} differ)"
+                    + ("" if self.replayed else ": not replayed"))
         return "identical" if self.identical else "differs"
 
 
@@ -100,17 +102,28 @@ def _first_session(run_dir: Path) -> dict[str, Any]:
             "torch_threads": machine.get("torch_threads")}
 
 
-def replay_run(run_dir: str | Path, epochs: int = 2, quiet: bool = True) -> Replay:
+def _here(cfg: dict[str, Any]) -> dict[str, Any]:
+    from .machine import describe_machine
+    from .precision import plan_format
+    from .runs import git_commit
+
+    machine = describe_machine()
+    return {"commit": str(git_commit() or "unknown")[:7],
+            **{k: machine.get(k) for k in COMPARED_MACHINE if k != "precision"},
+            "precision": plan_format(cfg["profile"], cfg["model"]["name"]).precision,
+            "torch_threads": torch.get_num_threads()}
+
+
+def replay_run(run_dir: str | Path, epochs: int = 2, quiet: bool = True, skip_incomparable: bool = False) -> Replay:
     """Train the first ``epochs`` epochs of the run in ``run_dir`` with today's code and compare.
 
     ``run_dir``: a run folder (``runs/<experiment>/<run-id>``) with ``config.json``, ``env.json``
     and at least ``epochs`` rows of ``epochs.csv``; ``epochs`` >= 1 and fewer than the run's
     total (the replay never reaches the final evaluation). Bad input raises before training.
+    ``skip_incomparable``: a run trained on another machine kind is not trained at all (its
+    :attr:`Replay.replayed` is False), to spend the CPU on the runs that can be judged here.
     """
     from .experiment import build_trainer
-    from .machine import describe_machine
-    from .precision import plan_format
-    from .runs import git_commit
 
     folder = Path(run_dir)
     if not folder.is_dir():
@@ -132,6 +145,11 @@ def replay_run(run_dir: str | Path, epochs: int = 2, quiet: bool = True) -> Repl
         raise ValueError(f"run {folder} recorded {len(recorded)} epoch(s) in epochs.csv; replay at most that many "
                          f"(epochs={epochs})")
     trained_by = _first_session(folder)
+    out = Replay(str(folder), str(cfg.get("experiment", folder.parent.name)), epochs, trained_by, _here(cfg))
+    out.mismatched_machine = [k for k in COMPARED_MACHINE if trained_by.get(k) != out.here.get(k)]
+    if skip_incomparable and out.mismatched_machine:
+        out.replayed, out.max_abs_diff = False, math.nan
+        return out
     threads = torch.get_num_threads()
     if trained_by.get("torch_threads"):
         torch.set_num_threads(int(trained_by["torch_threads"]))
@@ -143,15 +161,9 @@ def replay_run(run_dir: str | Path, epochs: int = 2, quiet: bool = True) -> Repl
             t.fit()
         except _Enough:
             pass
-        machine = describe_machine()
-        here = {"commit": str(git_commit() or "unknown")[:7],
-                **{k: machine.get(k) for k in COMPARED_MACHINE if k != "precision"},
-                "precision": plan_format(cfg["profile"], cfg["model"]["name"]).precision,
-                "torch_threads": torch.get_num_threads()}
+        out.here = _here(cfg)   # the thread count it trained with
     finally:
         torch.set_num_threads(threads)
-    out = Replay(str(folder), str(cfg.get("experiment", folder.parent.name)), epochs, trained_by, here)
-    out.mismatched_machine = [k for k in COMPARED_MACHINE if trained_by.get(k) != here.get(k)]
     out.columns = sorted({k for row in recorded for k in row if k.startswith(("loss", "lr/"))})
     diffs = []
     for want, got in zip(recorded, t.history):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,10 @@ def test_another_machine_kind_is_reported_not_judged(recorded, tmp_path):
     r = replay_run(run_dir, epochs=2)
     assert not r.comparable and r.mismatched_machine == ["cpu_capability"]
     assert r.trained_by["commit"] == "0123456"
-    assert r.verdict == "not comparable here (cpu_capability differ)"
+    assert r.verdict == "not comparable here (cpu_capability differ)" and r.replayed
+    skipped = replay_run(run_dir, epochs=2, skip_incomparable=True)   # nothing trained
+    assert not skipped.replayed and skipped.columns == [] and math.isnan(skipped.max_abs_diff)
+    assert skipped.verdict == "not comparable here (cpu_capability differ): not replayed"
 
 
 def test_bad_input_is_named_before_training(recorded, tmp_path):
