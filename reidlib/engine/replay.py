@@ -14,9 +14,10 @@ Bitwise equality is only expected on the machine kind that trained the run: fp32
 differ between CPU kinds (AVX2 vs AVX-512 moved one MaskReID run by 4 mAP points,
 ``runs/quick/checks/cpu_kind``), and with the torch version or thread count. The replay runs
 with the recorded run's thread count and reports ``comparable = False`` (with the reason) where
-the CPU capability, AMX, torch version or precision differ; its numbers are then shown, not judged.
-The session that trained epoch 1 is the one compared (a resumed run's ``env.json`` keeps it
-under ``earlier``).
+the device, CPU capability, AMX, torch version or precision differ, or the record lacks its
+thread count; its numbers are then shown, not judged.
+Every session that trained one of the compared epochs is compared (a resumed run's ``env.json``
+keeps the earlier ones under ``earlier``, each with the epoch it resumed at).
 
 A replay exercises what its epochs run: the first stage's model, loss terms, sampler,
 augmentation and optimiser. A later stage (MPM-LTL's triplet stage, MaskReID's ranking stage) is
@@ -39,8 +40,10 @@ import torch
 from .hooks import Hook
 from .runs import load_run, read_csv, read_json
 
-#: what must match for a replay to be expected bit for bit (env.json ``machine`` keys + precision)
-COMPARED_MACHINE = ("cpu_capability", "amx_bf16", "torch", "precision")
+#: what must match for a replay to be expected bit for bit: the device, env.json ``machine`` keys,
+#: the precision, and the thread count (the replay uses the recorded one; a record without it
+#: cannot be judged)
+COMPARED_MACHINE = ("device", "cpu_capability", "amx_bf16", "torch", "precision", "torch_threads")
 
 
 class _Enough(Exception):
@@ -63,17 +66,18 @@ class Replay:
     run: str
     experiment: str
     epochs: int
-    trained_by: dict[str, Any]        # commit + machine of the session that trained epoch 1
+    trained_by: dict[str, Any]        # commit(s) ("a + b": every session of the compared epochs) + machine of the first
     here: dict[str, Any]              # the same keys for this replay
     columns: list[str] = field(default_factory=list)
     max_abs_diff: float = 0.0         # over every compared value (inf where one side lacks it)
     first_difference: str | None = None   # "epoch 2 loss/id: 0.51 vs 0.52", None when identical
     mismatched_machine: list[str] = field(default_factory=list)
     replayed: bool = True             # False: skipped, trained on another machine kind
+    error: str | None = None          # today's code could not replay it (set by the caller that caught it)
 
     @property
     def identical(self) -> bool:
-        return self.first_difference is None
+        return self.first_difference is None and self.error is None
 
     @property
     def comparable(self) -> bool:
@@ -81,45 +85,78 @@ class Replay:
 
     @property
     def verdict(self) -> str:
-        """``identical``, ``differs`` or ``not comparable here (...)``."""
+        """``identical``, ``differs``, ``fails: <error>`` or ``not comparable here (...)``."""
+        if self.error is not None:
+            return f"fails: {self.error}"
         if not self.comparable:
             return (f"not comparable here ({', '.join(self.mismatched_machine)} differ)"
                     + ("" if self.replayed else ": not replayed"))
         return "identical" if self.identical else "differs"
 
 
-def _first_session(run_dir: Path) -> dict[str, Any]:
+def _describe(record: dict[str, Any]) -> dict[str, Any]:
+    """One training session's env.json record as :data:`COMPARED_MACHINE` keys, its commit and
+    ``avx512`` (for naming the CPU kind)."""
+    machine, fmt = record.get("machine") or {}, record.get("format") or {}
+    return {"commit": str(record.get("git_commit") or "unknown")[:7],
+            "device": str(record.get("device") or fmt.get("device") or "unknown").split(":")[0],
+            **{k: machine.get(k) for k in ("cpu_capability", "amx_bf16", "avx512", "torch", "torch_threads")},
+            "precision": fmt.get("precision") or machine.get("precision")}
+
+
+def _sessions(run_dir: Path, epochs: int) -> list[dict[str, Any]]:
+    """The training sessions that trained any of the first ``epochs`` epochs, oldest first (a
+    resumed run's env.json keeps earlier sessions under ``earlier``, each with the epoch it
+    resumed at, ``resumed_at_epoch``; the first has none)."""
     path = run_dir / "env.json"
     if not path.is_file():
         raise FileNotFoundError(f"run {run_dir} has no env.json: it records the machine that trained it, "
                                 "without which a replay cannot say whether bit equality is expected")
     env = read_json(path)
-    first = (env.get("earlier") or [env])[0]
-    machine, fmt = first.get("machine") or {}, first.get("format") or {}
-    return {"commit": str(first.get("git_commit") or "unknown")[:7],
-            **{k: machine.get(k) for k in COMPARED_MACHINE if k != "precision"},
-            "precision": fmt.get("precision") or machine.get("precision"),
-            "torch_threads": machine.get("torch_threads")}
+    records = [*env.get("earlier", []), env]
+    return [_describe(r) for r in records if int(r.get("resumed_at_epoch") or 0) < epochs] or [_describe(records[0])]
+
+
+def _checkout() -> str:
+    """The commit the replay's code comes from, ``+dirty`` when ``reidlib/`` has uncommitted changes."""
+    import subprocess
+
+    from .runs import git_commit
+
+    commit = str(git_commit() or "unknown")[:7]
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", "reidlib"], capture_output=True, text=True,
+                             timeout=30, cwd=Path(__file__).resolve().parents[2])
+        return commit + ("+dirty" if out.returncode == 0 and out.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return commit
 
 
 def _here(cfg: dict[str, Any]) -> dict[str, Any]:
     from .machine import describe_machine
     from .precision import plan_format
-    from .runs import git_commit
 
-    machine = describe_machine()
-    return {"commit": str(git_commit() or "unknown")[:7],
-            **{k: machine.get(k) for k in COMPARED_MACHINE if k != "precision"},
-            "precision": plan_format(cfg["profile"], cfg["model"]["name"]).precision,
-            "torch_threads": torch.get_num_threads()}
+    machine, plan = describe_machine(), plan_format(cfg["profile"], cfg["model"]["name"])
+    return {"commit": _checkout(), "device": str(plan.device).split(":")[0],
+            **{k: machine.get(k) for k in ("cpu_capability", "amx_bf16", "avx512", "torch", "torch_threads")},
+            "precision": plan.precision}
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    """Equal as stored floats: both missing, both NaN, or the same value with the same sign."""
+    if a is None or b is None:
+        return a is None and b is None
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def replay_run(run_dir: str | Path, epochs: int = 2, quiet: bool = True, skip_incomparable: bool = False) -> Replay:
     """Train the first ``epochs`` epochs of the run in ``run_dir`` with today's code and compare.
 
     ``run_dir``: a run folder (``runs/<experiment>/<run-id>``) with ``config.json``, ``env.json``
-    and at least ``epochs`` rows of ``epochs.csv``; ``epochs`` >= 1 and fewer than the run's
-    total (the replay never reaches the final evaluation). Bad input raises before training.
+    and at least ``epochs`` rows of ``epochs.csv``; 1 <= ``epochs`` <= the run's total (no
+    evaluation runs: the replay compares training only). Bad input raises before training.
     ``skip_incomparable``: a run trained on another machine kind is not trained at all (its
     :attr:`Replay.replayed` is False), to spend the CPU on the runs that can be judged here.
     """
@@ -136,23 +173,27 @@ def replay_run(run_dir: str | Path, epochs: int = 2, quiet: bool = True, skip_in
     total = int(cfg["profile"]["epochs"]) if cfg.get("profile", {}).get("epochs") else None
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-    if total is not None and epochs >= total:
-        raise ValueError(f"epochs={epochs} must be below the run's {total} (a replay stops before its evaluation)")
+    if total is not None and epochs > total:
+        raise ValueError(f"epochs={epochs} is more than run {folder}'s {total} epochs: replay {total} or fewer")
     if not run.csv_path.is_file():
         raise FileNotFoundError(f"run {folder} has no epochs.csv to compare with")
     recorded = read_csv(run.csv_path)[:epochs]
     if len(recorded) < epochs:
         raise ValueError(f"run {folder} recorded {len(recorded)} epoch(s) in epochs.csv; replay at most that many "
                          f"(epochs={epochs})")
-    trained_by = _first_session(folder)
-    out = Replay(str(folder), str(cfg.get("experiment", folder.parent.name)), epochs, trained_by, _here(cfg))
-    out.mismatched_machine = [k for k in COMPARED_MACHINE if trained_by.get(k) != out.here.get(k)]
+    sessions = _sessions(folder, epochs)
+    trained_by = {**sessions[0], "commit": " + ".join(dict.fromkeys(s["commit"] for s in sessions))}
+    threads = torch.get_num_threads()
+    recorded_threads = sessions[0].get("torch_threads")
+    out = Replay(str(folder), str(cfg.get("experiment", folder.parent.name)), epochs, trained_by,
+                 {**_here(cfg), "torch_threads": recorded_threads or threads})
+    out.mismatched_machine = [k for k in COMPARED_MACHINE
+                              if any(s.get(k) != out.here.get(k) for s in sessions) or out.here.get(k) is None]
     if skip_incomparable and out.mismatched_machine:
         out.replayed, out.max_abs_diff = False, math.nan
         return out
-    threads = torch.get_num_threads()
-    if trained_by.get("torch_threads"):
-        torch.set_num_threads(int(trained_by["torch_threads"]))
+    if recorded_threads:
+        torch.set_num_threads(int(recorded_threads))
     try:
         t = build_trainer(cfg, quiet=quiet, run=False)
         t.evaluator = None
@@ -161,19 +202,22 @@ def replay_run(run_dir: str | Path, epochs: int = 2, quiet: bool = True, skip_in
             t.fit()
         except _Enough:
             pass
-        out.here = _here(cfg)   # the thread count it trained with
     finally:
         torch.set_num_threads(threads)
-    out.columns = sorted({k for row in recorded for k in row if k.startswith(("loss", "lr/"))})
+    out.columns = sorted({k for row in [*recorded, *t.history] for k in row if k.startswith(("loss", "lr/"))})
     diffs = []
     for want, got in zip(recorded, t.history):
         for col in out.columns:
             a, b = want.get(col), got.get(col)
             a = float(a) if a not in (None, "") else None
             b = float(b) if b is not None else None
-            d = 0.0 if a is None and b is None else math.inf if a is None or b is None else abs(a - b)
-            diffs.append(d)
-            if out.first_difference is None and d != 0.0:
+            if _same(a, b):
+                continue
+            diffs.append(math.inf if a is None or b is None or math.isnan(a) or math.isnan(b) else abs(a - b))
+            if out.first_difference is None:
                 out.first_difference = f"epoch {want.get('epoch')} {col}: recorded {a!r}, replayed {b!r}"
+    if len(t.history) < epochs and out.first_difference is None:
+        out.first_difference = f"today's code trained {len(t.history)} epoch(s) of this config, the record {epochs}"
+        diffs.append(math.inf)
     out.max_abs_diff = max(diffs, default=0.0)
     return out

@@ -33,18 +33,21 @@ from reidlib.study.provenance import cpu_kind, run_sources, session_source
 RECORD = "code_replay"
 
 
-def replay_sample(profile: str) -> tuple[list[str], list[str]]:
-    """``(to_replay, cross_domain)``: run folders (relative to the runs root) the profile's results
-    use (partial records, ``results/<id>/partial/<key>/``, included), one per (first session's commit, experiment, CPU kind, precision), and the cross-domain
-    runs, which the engine's replay does not cover."""
+def replay_sample(profile: str) -> tuple[list[str], list[str], list[str]]:
+    """``(to_replay, cross_domain, unreadable)``: run folders (relative to the runs root) the
+    profile's results use (partial records, ``results/<id>/partial/<key>/``, included), one per
+    (first session's commit, experiment, CPU kind, precision); the cross-domain runs, which the
+    engine's replay does not cover; and the folders gone or without config.json / env.json."""
     chosen: dict[tuple[str, ...], str] = {}
     cross: list[str] = []
+    unreadable: list[str] = []
     used = set(run_sources(profile))
     for rj in (paths.runs_dir() / profile / "results").glob("*/partial/*/runs.json"):
         used |= set(read_json(rj))   # a seed or row subset's record (reidlib.study.notebook)
     for run_dir in sorted(used):
         folder = paths.runs_dir() / run_dir
         if not (folder / "env.json").is_file() or not (folder / "config.json").is_file():
+            unreadable.append(run_dir)
             continue
         if "adaptation" in read_json(folder / "config.json"):
             cross.append(run_dir)
@@ -52,7 +55,11 @@ def replay_sample(profile: str) -> tuple[list[str], list[str]]:
         env = read_json(folder / "env.json")
         commit, kind, precision = session_source((env.get("earlier") or [env])[0])
         chosen.setdefault((commit, run_dir.split("/")[0], kind, precision), run_dir)
-    return list(chosen.values()), cross
+    return list(chosen.values()), cross, unreadable
+
+
+def _kind(machine: dict[str, Any]) -> str:
+    return "CUDA" if machine.get("device") == "cuda" else cpu_kind(machine)
 
 
 def changed_since(commit: str) -> list[str] | None:
@@ -69,16 +76,18 @@ def changed_since(commit: str) -> list[str] | None:
     return [line for line in out.stdout.splitlines() if line] if out.returncode == 0 else None
 
 
-def replay_record(profile: str, replays: Sequence[Any], cross: Sequence[str], epochs: int) -> str:
+def replay_record(profile: str, replays: Sequence[Any], cross: Sequence[str], epochs: int,
+                  unreadable: Sequence[str] = ()) -> str:
     """The markdown of ``runs/<profile>/checks/code_replay/README.md`` for ``replays``
-    (:class:`reidlib.engine.replay.Replay`)."""
-    here = replays[0].here if replays else {}
+    (:class:`reidlib.engine.replay.Replay`); ``epochs`` is what was asked (a shorter run is
+    replayed whole)."""
+    here = next((r.here for r in replays if r.here), {})
     judged = [r for r in replays if r.comparable]
     same = [r for r in judged if r.identical]
     head = (f"# Today's code ({here.get('commit', '?')}) replays {len(same)} of {len(judged)} sampled committed runs "
             f"bit for bit over their first {epochs} epochs; {len(replays) - len(judged)} trained on another "
             f"machine kind are left to a machine of that kind (issue 16)")
-    kinds = sorted({cpu_kind(r.trained_by) for r in replays})
+    kinds = sorted({_kind(r.trained_by) for r in replays})
     lines = [head, "",
              f"Profile `{profile}`: one run per (commit that trained its first epoch, experiment, CPU kind, "
              f"precision) among the runs its results use; kinds trained on: {', '.join(kinds) or 'none'}. Each run's "
@@ -91,22 +100,23 @@ def replay_record(profile: str, replays: Sequence[Any], cross: Sequence[str], ep
              "|---|---|---|---|---|---|"]
     for r in replays:
         rel = "/".join(Path(r.run).parts[-2:])
-        lines.append(f"| `{rel}` | {r.experiment} | {r.trained_by['commit']} | {cpu_kind(r.trained_by)}, "
+        lines.append(f"| `{rel}` | {r.experiment} | {r.trained_by['commit']} | {_kind(r.trained_by)}, "
                      f"{r.trained_by.get('precision')} | {r.verdict} | "
-                     f"{f'{r.max_abs_diff:.3g}' if r.replayed else '-'} |")
+                     f"{f'{r.max_abs_diff:.3g}' if r.replayed and r.error is None else '-'} |")
     differs = [r for r in judged if not r.identical]
     lines += ["", ("**Every comparable replay is identical**: for these configs the commits that trained them "
                    "train as today's code does, so reusing their runs is reusing today's training."
                    if judged and not differs else
                    f"**{len(differs)} comparable replay(s) differ**: " + "; ".join(
-                       f"`{'/'.join(Path(r.run).parts[-2:])}` ({r.first_difference})" for r in differs)
+                       f"`{'/'.join(Path(r.run).parts[-2:])}` ({r.error or r.first_difference})" for r in differs)
                    if differs else "No run could be compared on this machine kind.")]
     lines += ["", f"A replay runs the code of the first {epochs} epochs: the first stage's model, loss terms, "
               "sampler, augmentation and optimiser. A later stage (MPM-LTL's triplet stage, MaskReID's ranking "
-              "stage) is not reached; its code is covered by what changed since each commit "
+              "stage) is not reached, so its code is not tested here; what changed in the training code since "
+              "each commit is listed instead "
               "(`git diff --name-only <commit> -- reidlib ':!reidlib/study'`, the study layer trains nothing):", "",
               "| trained by | files changed since, in the code that trains |", "|---|---|"]
-    for commit in dict.fromkeys(r.trained_by["commit"] for r in replays):
+    for commit in dict.fromkeys(c for r in replays for c in r.trained_by["commit"].split(" + ") if c != "?"):
         files = changed_since(commit)
         shown = ("(git cannot say)" if files is None else
                  ", ".join(f"`{f.removeprefix('reidlib/')}`" for f in files) or "none")
@@ -114,6 +124,9 @@ def replay_record(profile: str, replays: Sequence[Any], cross: Sequence[str], ep
     if cross:
         lines += ["", f"Not replayed: {len(cross)} cross-domain run(s) (`reidlib.domain`'s trainer): "
                   + ", ".join(f"`{c}`" for c in cross) + "."]
+    if unreadable:
+        lines += ["", f"Not replayed: {len(unreadable)} run folder(s) named by a result but gone or without "
+                  "config.json / env.json: " + ", ".join(f"`{c}`" for c in unreadable) + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -129,7 +142,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reidlib.engine.replay import replay_run
+    from reidlib.engine.replay import Replay, replay_run
     from reidlib.engine.checkpoint import atomic_write_bytes
 
     if bool(args.run_dirs) == bool(args.profile):
@@ -139,29 +152,40 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
     cross: list[str] = []
+    unreadable: list[str] = []
     if args.profile:
         from reidlib.engine.profiles import get_profile
 
         get_profile(args.profile)   # an unknown profile: KeyError naming the valid ones
-        todo, cross = replay_sample(args.profile)
+        todo, cross, unreadable = replay_sample(args.profile)
         if not todo:
             raise FileNotFoundError(f"no run of profile {args.profile!r} to replay: its results name no run "
-                                    f"folder with config.json and env.json under {paths.runs_dir()}")
+                                    f"folder with config.json and env.json under {paths.runs_dir()} (run "
+                                    f"python -m reidlib study --profile {args.profile} first, or set REIDLIB_RUNS)")
         folders = [paths.runs_dir() / d for d in todo]
     else:
         folders = [Path(d) for d in args.run_dirs]
         missing = [str(f) for f in folders if not (f / "config.json").is_file()]
         if missing:
-            raise FileNotFoundError(f"not run folders (no config.json): {', '.join(missing)}")
+            raise FileNotFoundError(f"not run folders (no config.json): {', '.join(missing)}; give "
+                                    "runs/<experiment>/<run-id>")
     replays = []
     for folder in folders:
-        r = replay_run(folder, epochs=args.epochs, skip_incomparable=bool(args.profile))
+        if args.profile:   # a sample: a run shorter than --epochs is replayed whole; a failure is a result
+            total = (read_json(folder / "config.json").get("profile") or {}).get("epochs") or args.epochs
+            try:
+                r = replay_run(folder, epochs=min(args.epochs, int(total)), skip_incomparable=True)
+            except Exception as exc:  # noqa: BLE001 - today's code failing on a committed run is the finding
+                r = Replay(str(folder), folder.parent.name, args.epochs, {"commit": "?"}, {},
+                           error=f"{type(exc).__name__}: {exc}")
+        else:
+            r = replay_run(folder, epochs=args.epochs)
         print(f"{folder}: {r.verdict} (trained by {r.trained_by['commit']}; max abs diff {r.max_abs_diff:.3g}"
               + (f"; {r.first_difference}" if r.first_difference else "") + ")", flush=True)
         replays.append(r)
     if args.record:
         out = paths.runs_dir() / args.profile / "checks" / RECORD / "README.md"
         out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(out, replay_record(args.profile, replays, cross, args.epochs).encode())
+        atomic_write_bytes(out, replay_record(args.profile, replays, cross, args.epochs, unreadable).encode())
         print(f"[replay] record: {out}")
-    return 1 if any(r.comparable and not r.identical for r in replays) else 0
+    return 1 if any(r.error or (r.comparable and not r.identical) for r in replays) else 0

@@ -41,9 +41,9 @@ def test_one_run_per_commit_experiment_and_machine_kind(tmp_path, monkeypatch):
     _run(tmp_path, "semparts/h", "aaaaaaa1", AVX512)  # used by a partial record only
     (tmp_path / "quick/results/00/partial/k1").mkdir(parents=True)
     (tmp_path / "quick/results/00/partial/k1/runs.json").write_text(json.dumps(["semparts/h"]))
-    todo, cross = replay_sample("quick")
+    todo, cross, unreadable = replay_sample("quick")
     assert sorted(todo) == ["maskreid/f", "mscan/a", "mscan/c", "mscan/d", "semparts/h"]
-    assert cross == ["cross_domain/g"]
+    assert cross == ["cross_domain/g"] and unreadable == ["mscan/gone"]
 
 
 def _replay(run: str, commit: str, diff: str | None = None, kind: str = "AVX512") -> Replay:
@@ -56,17 +56,24 @@ def _replay(run: str, commit: str, diff: str | None = None, kind: str = "AVX512"
     return r
 
 
-def test_the_record_counts_judged_replays_and_names_differences():
+def test_the_record_counts_judged_replays_and_names_differences(monkeypatch):
+    monkeypatch.setattr("reidlib.study.code_replay.changed_since",
+                        lambda c: {"aaaaaaa": ["reidlib/engine/loop.py"], "bbbbbbb": []}.get(c))
+    failed = Replay("runs/mscan/x", "mscan", 2, {"commit": "?"}, {}, error="KeyError: 'nosuch'")
     text = replay_record("quick", [_replay("runs/mscan/a", "aaaaaaa"), _replay("runs/mscan/c", "aaaaaaa", kind="AVX2"),
-                                   _replay("runs/mscan/d", "bbbbbbb", "epoch 2 loss: recorded 1.0, replayed 1.1")],
-                         ["cross_domain/g"], 2)
+                                   _replay("runs/mscan/d", "bbbbbbb", "epoch 2 loss: recorded 1.0, replayed 1.1"),
+                                   failed],
+                         ["cross_domain/g"], 2, ["mscan/gone"])
     head = text.splitlines()[0]
-    assert head.startswith("# Today's code (1234567) replays 1 of 2 sampled committed runs bit for bit")
+    assert head.startswith("# Today's code (1234567) replays 1 of 3 sampled committed runs bit for bit")
     assert "1 trained on another machine kind are left to a machine of that kind" in head
     assert "| `mscan/c` | mscan | aaaaaaa | AVX2, fp32 | not comparable here (cpu_capability differ): not replayed | - |" in text
-    assert "**1 comparable replay(s) differ**: `mscan/d` (epoch 2 loss: recorded 1.0, replayed 1.1)" in text
-    assert "Not replayed: 1 cross-domain run(s)" in text
-    assert "| aaaaaaa | (git cannot say) |" in text and "| bbbbbbb | (git cannot say) |" in text
+    assert ("**2 comparable replay(s) differ**: `mscan/d` (epoch 2 loss: recorded 1.0, replayed 1.1); "
+            "`mscan/x` (KeyError: 'nosuch')") in text
+    assert "| `mscan/x` | mscan | ? | unknown, None | fails: KeyError: 'nosuch' | - |" in text
+    assert "Not replayed: 1 cross-domain run(s)" in text and "without config.json / env.json: `mscan/gone`" in text
+    assert "| aaaaaaa | `engine/loop.py` |" in text and "| bbbbbbb | none |" in text
+    assert "\n| ? |" not in text   # no "files changed since" row for a failed replay
     ok = replay_record("quick", [_replay("runs/mscan/a", "aaaaaaa")], [], 2)
     assert "**Every comparable replay is identical**" in ok
 
@@ -78,11 +85,15 @@ def test_the_command_replays_a_profile_and_writes_the_record(tmp_path, monkeypat
     (run_dir,) = [p.relative_to(tmp_path).as_posix() for p in (tmp_path / "ide_rgb").iterdir()]
     (tmp_path / "smoke/results/E1").mkdir(parents=True)
     (tmp_path / "smoke/results/E1/runs.json").write_text(json.dumps([run_dir]))
-    assert main(["replay", "--profile", "smoke", "--epochs", "1", "--record"]) == 0
+    assert main(["replay", "--profile", "smoke", "--epochs", "5", "--record"]) == 0   # a 2-epoch run: replayed whole
     assert f"{run_dir}: identical" in capsys.readouterr().out
     record = (tmp_path / "smoke/checks/code_replay/README.md").read_text()
-    assert "replays 1 of 1 sampled committed runs bit for bit over their first 1 epochs" in record.splitlines()[0]
+    assert "replays 1 of 1 sampled committed runs bit for bit over their first 5 epochs" in record.splitlines()[0]
     assert main(["replay", str(tmp_path / run_dir), "--epochs", "1"]) == 0
+    cfg_path = tmp_path / run_dir / "config.json"           # a config today's code rejects: a finding, exit 1
+    cfg_path.write_text(json.dumps({**json.loads(cfg_path.read_text()), "model": {"name": "nosuch", "kwargs": {}}}))
+    assert main(["replay", "--profile", "smoke", "--record"]) == 1
+    assert "fails: KeyError" in (tmp_path / "smoke/checks/code_replay/README.md").read_text()
 
 
 @pytest.mark.parametrize("argv,message", [(["replay"], "give run folders or --profile"),
