@@ -104,8 +104,9 @@ def replay_record(profile: str, replays: Sequence[Any], cross: Sequence[str], ep
                      f"{r.trained_by.get('precision')} | {r.verdict} | "
                      f"{f'{r.max_abs_diff:.3g}' if r.replayed and r.error is None else '-'} |")
     differs = [r for r in judged if not r.identical]
-    lines += ["", ("**Every comparable replay is identical**: for these configs the commits that trained them "
-                   "train as today's code does, so reusing their runs is reusing today's training."
+    lines += ["", ("**Every comparable replay is identical**: the commits that trained these runs train their "
+                   f"first {epochs} epochs as today's code does (same bits); for the later stages see the "
+                   "files changed below."
                    if judged and not differs else
                    f"**{len(differs)} comparable replay(s) differ**: " + "; ".join(
                        f"`{'/'.join(Path(r.run).parts[-2:])}` ({r.error or r.first_difference})" for r in differs)
