@@ -38,7 +38,7 @@ from typing import Any
 import torch
 
 from .hooks import Hook
-from .runs import load_run, read_csv, read_json
+from .runs import git, git_commit, load_run, read_csv, read_json, session_record
 
 #: what must match for a replay to be expected bit for bit: the device, env.json ``machine`` keys,
 #: the precision, and the thread count (the replay uses the recorded one; a record without it
@@ -94,16 +94,6 @@ class Replay:
         return "identical" if self.identical else "differs"
 
 
-def _describe(record: dict[str, Any]) -> dict[str, Any]:
-    """One training session's env.json record as :data:`COMPARED_MACHINE` keys, its commit and
-    ``avx512`` (for naming the CPU kind)."""
-    machine, fmt = record.get("machine") or {}, record.get("format") or {}
-    return {"commit": str(record.get("git_commit") or "unknown")[:7],
-            "device": str(record.get("device") or fmt.get("device") or "unknown").split(":")[0],
-            **{k: machine.get(k) for k in ("cpu_capability", "amx_bf16", "avx512", "torch", "torch_threads")},
-            "precision": fmt.get("precision") or machine.get("precision")}
-
-
 def _sessions(run_dir: Path, epochs: int) -> list[dict[str, Any]]:
     """The training sessions that trained any of the first ``epochs`` epochs, oldest first (a
     resumed run's env.json keeps earlier sessions under ``earlier``, each with the epoch it
@@ -114,22 +104,13 @@ def _sessions(run_dir: Path, epochs: int) -> list[dict[str, Any]]:
                                 "without which a replay cannot say whether bit equality is expected")
     env = read_json(path)
     records = [*env.get("earlier", []), env]
-    return [_describe(r) for r in records if int(r.get("resumed_at_epoch") or 0) < epochs] or [_describe(records[0])]
+    return [session_record(r) for r in records if int(r.get("resumed_at_epoch") or 0) < epochs] or [session_record(records[0])]
 
 
 def _checkout() -> str:
     """The commit the replay's code comes from, ``+dirty`` when ``reidlib/`` has uncommitted changes."""
-    import subprocess
-
-    from .runs import git_commit
-
     commit = str(git_commit() or "unknown")[:7]
-    try:
-        out = subprocess.run(["git", "status", "--porcelain", "--", "reidlib"], capture_output=True, text=True,
-                             timeout=30, cwd=Path(__file__).resolve().parents[2])
-        return commit + ("+dirty" if out.returncode == 0 and out.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return commit
+    return commit + ("+dirty" if git("status", "--porcelain", "--", "reidlib") else "")
 
 
 def _here(cfg: dict[str, Any]) -> dict[str, Any]:

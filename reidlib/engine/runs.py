@@ -123,15 +123,34 @@ def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def git_commit(cwd: str | os.PathLike | None = None) -> str | None:
-    """The current git commit of ``cwd`` (or of this package), or None."""
+def git(*args: str, cwd: str | os.PathLike | None = None, timeout: float = 30) -> str | None:
+    """``git <args>``'s stripped stdout in ``cwd`` (default: the checkout this package comes from);
+    None outside a git checkout, when git is missing, or when the command fails."""
     cwd = cwd or Path(__file__).resolve().parents[2]
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                             text=True, timeout=5)
+        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_commit(cwd: str | os.PathLike | None = None) -> str | None:
+    """The current git commit of ``cwd`` (or of this package), or None."""
+    return git("rev-parse", "HEAD", cwd=cwd, timeout=5) or None
+
+
+def session_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One training session as env.json recorded it (the file's top level, or one of its
+    ``earlier`` entries for a resumed run), flattened: ``commit`` (7 hex digits or
+    ``"unknown"``), ``device`` (``"cpu"`` / ``"cuda"``), the machine's ``cpu_capability``,
+    ``amx_bf16``, ``avx512``, ``torch``, ``torch_threads`` (None where not recorded) and
+    ``precision`` (None where not recorded). The one reader of a session record: the replay
+    compares these keys, the study's provenance names the commit, CPU kind and precision."""
+    machine, fmt = record.get("machine") or {}, record.get("format") or {}
+    return {"commit": str(record.get("git_commit") or "unknown")[:7],
+            "device": str(record.get("device") or fmt.get("device") or "unknown").split(":")[0],
+            **{k: machine.get(k) for k in ("cpu_capability", "amx_bf16", "avx512", "torch", "torch_threads")},
+            "precision": fmt.get("precision") or machine.get("precision")}
 
 
 def environment(seed: int | None = None, device: str | None = None,

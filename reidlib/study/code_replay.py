@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from reidlib import paths
-from reidlib.engine.runs import read_json
-from reidlib.study.provenance import cpu_kind, run_sources, session_source
+from reidlib.engine.runs import git, read_json
+from reidlib.study.provenance import machine_kind, run_sources, session_source
 
 RECORD = "code_replay"
 
@@ -58,22 +58,12 @@ def replay_sample(profile: str) -> tuple[list[str], list[str], list[str]]:
     return list(chosen.values()), cross, unreadable
 
 
-def _kind(machine: dict[str, Any]) -> str:
-    return "CUDA" if machine.get("device") == "cuda" else cpu_kind(machine)
-
-
 def changed_since(commit: str) -> list[str] | None:
     """Files under ``reidlib/`` (less ``reidlib/study/``, which trains nothing) that differ between
     ``commit`` and the checkout (``git diff --name-only``); None outside a git checkout or for an
     unknown commit."""
-    import subprocess
-
-    try:
-        out = subprocess.run(["git", "diff", "--name-only", commit, "--", "reidlib", ":!reidlib/study"],
-                             cwd=paths.project_root(), capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return [line for line in out.stdout.splitlines() if line] if out.returncode == 0 else None
+    out = git("diff", "--name-only", commit, "--", "reidlib", ":!reidlib/study", cwd=paths.project_root())
+    return None if out is None else [line for line in out.splitlines() if line]
 
 
 def replay_record(profile: str, replays: Sequence[Any], cross: Sequence[str], epochs: int,
@@ -87,7 +77,7 @@ def replay_record(profile: str, replays: Sequence[Any], cross: Sequence[str], ep
     head = (f"# Today's code ({here.get('commit', '?')}) replays {len(same)} of {len(judged)} sampled committed runs "
             f"bit for bit over their first {epochs} epochs; {len(replays) - len(judged)} trained on another "
             f"machine kind are left to a machine of that kind (issue 16)")
-    kinds = sorted({_kind(r.trained_by) for r in replays})
+    kinds = sorted({machine_kind(r.trained_by) for r in replays})
     lines = [head, "",
              f"Profile `{profile}`: one run per (commit that trained its first epoch, experiment, CPU kind, "
              f"precision) among the runs its results use; kinds trained on: {', '.join(kinds) or 'none'}. Each run's "
@@ -100,7 +90,7 @@ def replay_record(profile: str, replays: Sequence[Any], cross: Sequence[str], ep
              "|---|---|---|---|---|---|"]
     for r in replays:
         rel = "/".join(Path(r.run).parts[-2:])
-        lines.append(f"| `{rel}` | {r.experiment} | {r.trained_by['commit']} | {_kind(r.trained_by)}, "
+        lines.append(f"| `{rel}` | {r.experiment} | {r.trained_by['commit']} | {machine_kind(r.trained_by)}, "
                      f"{r.trained_by.get('precision')} | {r.verdict} | "
                      f"{f'{r.max_abs_diff:.3g}' if r.replayed and r.error is None else '-'} |")
     differs = [r for r in judged if not r.identical]

@@ -19,6 +19,7 @@ from typing import Any
 
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
+from reidlib.engine.runs import git
 from reidlib.study.provenance import (WITHHELD, cpu_kind, mixed_sources, provenance_lines, result_currency,
                                       run_sources)
 from reidlib.study.report import read_results, study_order
@@ -238,16 +239,9 @@ def _machine_line(profile: str) -> str:
 
 
 def _git_commit() -> str:
-    import subprocess
-
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.project_root(), capture_output=True,
-                             text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.project_root(),
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return (out.stdout.strip() or "unknown") + (" (uncommitted changes)" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+    root = paths.project_root()
+    dirty = git("status", "--porcelain", "--untracked-files=no", cwd=root)
+    return (git("rev-parse", "--short", "HEAD", cwd=root) or "unknown") + (" (uncommitted changes)" if dirty else "")
 
 
 def write_summary(result: StudyResult) -> Path:

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from reidlib import paths
-from reidlib.engine.runs import read_csv, read_json
+from reidlib.engine.runs import read_csv, read_json, session_record
 from reidlib.study.report import read_results, study_order
 
 
@@ -42,13 +42,16 @@ def cpu_kind(machine: Mapping[str, Any]) -> str:
     return str(machine.get("cpu_capability") or "unknown")
 
 
+def machine_kind(session: Mapping[str, Any]) -> str:
+    """``"CUDA"`` for a session trained on a GPU, else its :func:`cpu_kind`; ``session`` is
+    :func:`reidlib.engine.runs.session_record`'s flattened record."""
+    return "CUDA" if str(session.get("device") or "").startswith("cuda") else cpu_kind(session)
+
+
 def session_source(env: Mapping[str, Any]) -> tuple[str, str, str]:
     """``(commit, CPU kind, precision)`` of one training session's env.json record."""
-    machine, fmt = env.get("machine") or {}, env.get("format") or {}
-    device = str(env.get("device") or fmt.get("device") or "unknown")
-    return (str(env.get("git_commit") or "unknown")[:7],
-            "CUDA" if device.startswith("cuda") else cpu_kind(machine) if machine else "unknown",
-            str(fmt.get("precision") or machine.get("precision") or "unknown"))
+    session = session_record(env)
+    return session["commit"], machine_kind(session), str(session["precision"] or "unknown")
 
 
 def _joined(values: list[str], mixed: str = "") -> str:

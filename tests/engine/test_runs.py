@@ -95,3 +95,32 @@ def test_evaluation_spacing_is_the_same_run(tmp_path):
     assert shared.dir == r.dir and shared.state == "finished"
     assert read_json(r.dir / "config.json")["profile"]["eval_every"] == 64   # as created
     assert open_run(tmp_path, "ide", resolve_config("ide", "quick", {"profile.epochs": 3}, 0), create=False).dir != r.dir
+
+
+def test_git_runs_in_a_checkout_and_answers_none_outside(tmp_path):
+    import subprocess
+
+    from reidlib.engine.runs import git, git_commit
+
+    assert git("rev-parse", "--show-toplevel", cwd=tmp_path) is None  # not a checkout
+    assert git_commit(tmp_path) is None
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert git("status", "--porcelain", cwd=tmp_path) == ""  # empty checkout: clean, not None
+    (tmp_path / "a.txt").write_text("x")
+    assert git("status", "--porcelain", cwd=tmp_path) == "?? a.txt"
+    assert git("no-such-subcommand", cwd=tmp_path) is None
+
+
+def test_session_record_flattens_a_top_level_or_earlier_entry():
+    from reidlib.engine.runs import session_record
+
+    env = {"git_commit": "0123456789abcdef", "device": "cuda:0",
+           "machine": {"cpu_capability": "AVX512", "amx_bf16": False, "avx512": True, "torch": "2.14.1",
+                       "torch_threads": 2, "hostname": "ignored"},
+           "format": {"precision": "bf16"}}
+    assert session_record(env) == {"commit": "0123456", "device": "cuda", "cpu_capability": "AVX512",
+                                   "amx_bf16": False, "avx512": True, "torch": "2.14.1", "torch_threads": 2,
+                                   "precision": "bf16"}
+    old = session_record({"format": {"device": "cpu"}, "machine": {"precision": "fp32"}})
+    assert old["commit"] == "unknown" and old["device"] == "cpu" and old["precision"] == "fp32"
+    assert old["torch_threads"] is None and old["cpu_capability"] is None

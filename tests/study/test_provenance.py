@@ -7,8 +7,8 @@ import pytest
 
 from reidlib.engine.profiles import get_profile
 from reidlib.study.notebook import run_as
-from reidlib.study.provenance import (cpu_kind, mixed_sources, provenance_lines, result_currency, run_provenance,
-                                     run_sources, study_provenance)
+from reidlib.study.provenance import (cpu_kind, machine_kind, mixed_sources, provenance_lines, result_currency,
+                                     run_provenance, run_sources, session_source, study_provenance)
 from reidlib.study.report import write_result
 
 AVX2 = {"amx_bf16": False, "avx512": False, "cpu_capability": "AVX2", "precision": "fp32"}
@@ -32,6 +32,14 @@ def test_cpu_kind() -> None:
     assert cpu_kind(AVX2) == "AVX2" and cpu_kind(AMX) == "AVX-512 + AMX"
     assert cpu_kind({"avx512": True, "amx_bf16": False, "cpu_capability": "AVX512"}) == "AVX-512"
     assert cpu_kind({}) == "unknown"
+
+
+def test_session_source_names_cuda_or_the_cpu_kind() -> None:
+    gpu = {"git_commit": "abcdef0123", "device": "cuda:0", "machine": AVX2, "format": {"precision": "bf16"}}
+    assert session_source(gpu) == ("abcdef0", "CUDA", "bf16")
+    assert session_source({"device": "cpu", "machine": AMX, "format": {}}) == ("unknown", "AVX-512 + AMX", "bf16")
+    assert session_source({}) == ("unknown", "unknown", "unknown")
+    assert machine_kind({"device": "cpu", **AVX2}) == "AVX2"
 
 
 def test_run_provenance_sums_wall_and_marks_old_runs_untimed(tmp_path) -> None:
