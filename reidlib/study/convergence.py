@@ -80,7 +80,8 @@ def _cpu_kinds(tidy: pd.DataFrame, row: str) -> dict[int, str]:
 
 def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq/mAP",
                       abs_pts: float = 2.0, rel: float = 0.03) -> pd.DataFrame:
-    """One line per row: mean ``metric`` at T and 2T (points), gain, the CPU kinds its runs were
+    """One line per row: mean ``metric`` at T and 2T (points), gain, each seed's own gain
+    (``"0: -3.13, 1: +5.75"``: the spread the mean hides), the CPU kinds its runs were
     trained on, and the verdict (``converged`` / ``not converged``, or :data:`UNDECIDED` where a
     seed's T and 2T runs differ in CPU kind; module docstring); rows in the order of ``short``."""
     lines = []
@@ -91,10 +92,16 @@ def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq
             raise KeyError(f"row {row!r} has no doubled run; rows there: {sorted(set(long['row']))}")
         gain = float(b.mean() - a.mean())
         ok = gain < abs_pts or (a.mean() > 0 and gain < rel * a.mean())
+        per_seed = ""
+        if "seed" in short and "seed" in long:
+            sa = short[short["row"] == row].groupby("seed")[metric].mean().astype(float)
+            sb = long[long["row"] == row].groupby("seed")[metric].mean().astype(float)
+            per_seed = ", ".join(f"{int(k)}: {100 * (sb[k] - sa[k]):+.2f}" for k in sa.index if k in sb.index)
         kt, k2t = _cpu_kinds(short, row), _cpu_kinds(long, row)
         mixed = sorted(s for s in kt if s in k2t and kt[s] != k2t[s])
         lines.append({"row": row, "seeds": int(a.size), f"{metric} T": round(float(a.mean()), 2),
                       f"{metric} 2T": round(float(b.mean()), 2), "gain (pts)": round(gain, 2),
+                      "gain per seed": per_seed or "-",
                       "CPU kind": ", ".join(sorted({*kt.values(), *k2t.values()})) or "-",
                       "verdict": (f"{UNDECIDED} (seed {', '.join(map(str, mixed))})" if mixed
                                   else "converged" if ok else "not converged")})
@@ -113,6 +120,57 @@ def convergence_sentence(table: pd.DataFrame, abs_pts: float = 2.0, rel: float =
         text += (f"; undecided, their T and 2T runs were trained on different CPU kinds (a confound as large "
                  f"as the threshold): {', '.join(open_)}")
     return text + "."
+
+
+#: notebook parameters that only choose which of 00's rows run (a partial record with other
+#: parameters may train other configs under the same labels, so it is not pooled)
+SELECTING_PARAMS = frozenset({"families", "ecn"})
+
+
+def pooled_records(profile: str, experiment: str = "00_convergence") -> tuple[pd.DataFrame, list[str]]:
+    """Every seed of 00's check recorded so far: the tidy table (``results.csv``) of the
+    profile's 00 result and of each partial record beside it (``partial/<key>/``, a notebook run
+    at other seeds or families) that is not stale (:func:`reidlib.study.provenance.folder_currency`:
+    the profile's definition and the recipes now), on SynthReID, without engine overrides, and
+    with no notebook parameter but :data:`SELECTING_PARAMS`; a (row, seed, length) recorded twice
+    keeps the first (the main record, then partial records by name). Returns the table and the
+    folders pooled (relative to ``runs/<profile>/results/``); an empty table when there is none."""
+    from reidlib.engine.runs import read_json
+    from reidlib.study.provenance import _definition_now, folder_currency
+
+    base = paths.runs_dir() / profile / "results"
+    now = _definition_now(profile)
+    main = base / experiment
+    tables, used = [], []
+    for folder in [main, *sorted((main / "partial").glob("*/"))]:
+        if not (folder / "result.json").is_file() or not (folder / "results.csv").is_file():
+            continue
+        record = read_json(folder / "result.json")
+        run_as = record.get("run_as") or {}
+        if folder_currency(folder, record, now)[0] == "stale" or run_as.get("overrides") \
+                or run_as.get("dataset", "synth") != "synth" or set(run_as.get("params") or {}) - SELECTING_PARAMS:
+            continue
+        tables.append(pd.read_csv(folder / "results.csv"))
+        used.append(str(folder.relative_to(base)))
+    if not tables:
+        return pd.DataFrame(), []
+    tidy = pd.concat(tables, ignore_index=True).drop_duplicates(["row", "seed", "length"], keep="first")
+    return tidy, used
+
+
+def pooled_check(profile: str, abs_pts: float = 2.0, rel: float = 0.03) -> pd.DataFrame | None:
+    """:func:`convergence_table` over every seed :func:`pooled_records` finds, each row judged on
+    the seeds that have both its T and its 2T run (a seed with one of the two is left out, so the
+    mean gain compares the same seeds); None when no row has a seed beyond the main record's."""
+    tidy, used = pooled_records(profile)
+    if len(used) < 2 or "length" not in tidy:
+        return None
+    both = tidy.groupby(["row", "seed"])["length"].transform(lambda s: {"T", "2T"} <= set(s))
+    tidy = tidy[both.astype(bool)]
+    short, long = tidy[tidy["length"] == "T"], tidy[tidy["length"] == "2T"]
+    if short.empty:
+        return None
+    return convergence_table(short, long, abs_pts=abs_pts, rel=rel)
 
 
 def learning_curve(run_dir: str, metric: str = "sq/mAP") -> pd.DataFrame:

@@ -20,6 +20,7 @@ from typing import Any
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
 from reidlib.engine.runs import git
+from reidlib.study.convergence import convergence_sentence, pooled_check, pooled_records
 from reidlib.study.provenance import (WITHHELD, cpu_kind, mixed_sources, provenance_lines, result_currency,
                                       run_sources)
 from reidlib.study.report import read_results, study_order
@@ -270,7 +271,7 @@ def write_summary(result: StudyResult) -> Path:
     currency = {r.experiment: (r.status, r.why) for r in result_currency(result.profile, results).itertuples()}
     sources = run_sources(result.profile)
     mixed = mixed_sources(sources)
-    lines += _convergence_lines(results, currency, mixed) + _checks_lines(base) + ["## Verdicts at a glance", ""]
+    lines += _convergence_lines(results, currency, mixed, result.profile) + _checks_lines(base) + ["## Verdicts at a glance", ""]
     n_current = sum(status == "current" for status, _ in currency.values())
     if results and n_current < len(results):
         lines += [f"**{len(results) - n_current} of {len(results)} results are not from the profile as now defined** "
@@ -322,10 +323,13 @@ def write_summary(result: StudyResult) -> Path:
 CONVERGENCE = "00_convergence"
 
 
-def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]], mixed: dict[str, str]) -> list[str]:
+def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]], mixed: dict[str, str],
+                       profile: str | None = None) -> list[str]:
     """The summary's convergence line, before any verdict: 00_convergence's verdict (with its
     currency and whether its runs mix commits or machines), or a warning that the profile's
-    training length was never checked."""
+    training length was never checked; then, where partial records of 00 add seeds (a family
+    checked again at seed 1, ...), the check over every seed recorded so far
+    (:func:`reidlib.study.convergence.pooled_check`)."""
     conv = next((r for r in results if r["experiment"] == CONVERGENCE), None)
     if conv is None:
         return [f"**Convergence: not checked for this profile** (`{CONVERGENCE}` has no result): every verdict "
@@ -335,7 +339,14 @@ def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]]
     if CONVERGENCE in mixed:
         where += f", **mixed**: {mixed[CONVERGENCE]}"
     verdict = " ".join(str(conv.get("verdict") or "(no verdict recorded)").split())
-    return [f"**Convergence** ({where}): {verdict}", ""]
+    lines = [f"**Convergence** ({where}): {verdict}", ""]
+    pooled = pooled_check(profile) if profile else None
+    if pooled is not None:
+        _, used = pooled_records(profile)
+        lines += [f"**The check at every seed recorded so far** ({', '.join(f'`results/{u}`' for u in used)}; "
+                  "each row over the seeds with both its T and 2T run): "
+                  + convergence_sentence(pooled), "", pooled.to_markdown(index=False), ""]
+    return lines
 
 
 def _natural_key(name: str) -> list[tuple[int, int | str]]:

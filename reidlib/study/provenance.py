@@ -278,6 +278,36 @@ def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None,
     return ("partial", "; ".join(partial)) if partial else ("current", "")
 
 
+def _definition_now(profile: str) -> dict[str, Any] | None:
+    """The registry's definition of ``profile`` now (every field), None for a profile outside it."""
+    from reidlib.engine.profiles import get_profile
+
+    try:
+        return get_profile(profile).to_dict()
+    except KeyError:
+        return None
+
+
+def folder_currency(folder: Path, record: Mapping[str, Any], now: Mapping[str, Any] | None) -> tuple[str, str]:
+    """``(status, why)`` of one stored result (``record``: its ``result.json``) in ``folder``
+    (``results/<experiment>/`` or a partial record's ``results/<experiment>/partial/<key>/``)
+    against the profile's definition ``now``: :func:`result_currency`'s rule."""
+    rj = folder / "runs.json"
+    runs = read_json(rj) if rj.is_file() else None
+    if runs is not None:
+        recipes = recipes_used(runs)
+    else:
+        csv_path = folder / "results.csv"
+        no_runs = csv_path.is_file() and "run_dir" not in csv_path.read_text().partition("\n")[0].split(",")
+        recipes = set() if no_runs else None  # a table that names no run (write_result writes runs.json when it does)
+    status, why = _currency(record.get("run_as"), now, recipes)
+    if status != "stale" and now is not None and runs is not None and not (record.get("run_as") or {}).get("overrides"):
+        drift = recipe_drift(runs)  # overrides may change stages on purpose: not checked
+        if drift:
+            return "stale", RECIPE_CHANGED + "; ".join(drift)
+    return status, why
+
+
 def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """One row per stored result of ``profile``: ``experiment``, ``status`` (``"current"``,
     ``"partial"``, ``"stale"``) and ``why`` (empty when current).
@@ -297,32 +327,8 @@ def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -
     compares every recipe's length).
     ``records``: the profile's results when the caller has read them (:func:`read_results`).
     """
-    from reidlib.engine.profiles import get_profile
-
-    try:
-        now: dict[str, Any] | None = get_profile(profile).to_dict()
-    except KeyError:
-        now = None
+    now = _definition_now(profile)
     base = paths.runs_dir() / profile / "results"
-
-    def recipes(experiment: str, runs: Mapping[str, Any] | None) -> set[str] | None:
-        if runs is not None:
-            return recipes_used(runs)
-        csv_path = base / experiment / "results.csv"
-        if csv_path.is_file() and "run_dir" not in csv_path.read_text().partition("\n")[0].split(","):
-            return set()  # its table names no run (write_result writes runs.json when it does)
-        return None
-
-    def currency(r: Mapping[str, Any]) -> tuple[str, str]:
-        rj = base / r["experiment"] / "runs.json"
-        runs = read_json(rj) if rj.is_file() else None
-        status, why = _currency(r.get("run_as"), now, recipes(r["experiment"], runs))
-        if status != "stale" and now is not None and runs is not None and not (r.get("run_as") or {}).get("overrides"):
-            drift = recipe_drift(runs)  # overrides may change stages on purpose: not checked
-            if drift:
-                return "stale", RECIPE_CHANGED + "; ".join(drift)
-        return status, why
-
-    rows = [{"experiment": r["experiment"], **dict(zip(("status", "why"), currency(r)))}
+    rows = [{"experiment": r["experiment"], **dict(zip(("status", "why"), folder_currency(base / r["experiment"], r, now)))}
             for r in (read_results(profile) if records is None else records)]
     return pd.DataFrame(rows, columns=["experiment", "status", "why"])

@@ -91,3 +91,45 @@ def test_a_seed_whose_t_and_2t_runs_differ_in_cpu_kind_leaves_its_row_undecided(
     _run(tmp_path, "a/t0b", avx512)   # the same seed retrained on the 2T run's kind: judged again
     short.loc[0, "run_dir"] = "a/t0b"
     assert convergence_table(short, long)["verdict"].tolist() == ["converged", "not converged"]
+
+
+def test_each_seed_gain_is_shown_beside_the_mean() -> None:
+    short = _tidy({"a": [0.78, 0.71]})
+    long = _tidy({"a": [0.75, 0.77]})
+    t = convergence_table(short, long)
+    assert t["gain (pts)"].tolist() == [1.5] and t["gain per seed"].tolist() == ["0: -3.00, 1: +6.00"]
+
+
+def _record(tmp_path, under, seeds, rows, definition, overrides=None, params=None, dataset="synth"):
+    """A 00 result (main or partial) with a tidy table of (row, seed, length, sq/mAP) rows."""
+    from reidlib.study.report import write_result
+
+    tidy = pd.DataFrame([{"row": r, "seed": s, "length": n, "run_dir": f"x/{r}{s}{n}", "sq/mAP": v}
+                         for r, s, n, v in rows])
+    run_as = {"definition": definition, "seeds": seeds, "overrides": overrides or {}, "dataset": dataset,
+              "params": params or {}}
+    write_result("00_convergence", "quick", "00", tidy, tidy=tidy, run_as=run_as, under=under)
+
+
+def test_pooled_check_adds_the_seeds_of_current_partial_records_only(tmp_path, monkeypatch) -> None:
+    from reidlib.engine.profiles import get_profile
+    from reidlib.study.convergence import pooled_check, pooled_records
+
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
+    now = get_profile("quick").to_dict()
+    _record(tmp_path, "", [0], [("a", 0, "T", 0.78), ("a", 0, "2T", 0.75), ("b", 0, "T", 0.5), ("b", 0, "2T", 0.5)], now)
+    assert pooled_check("quick") is None   # nothing beyond the main record
+    _record(tmp_path, "partial/p1", [1], [("a", 1, "T", 0.71), ("a", 1, "2T", 0.77)], now, params={"families": ["a"]})
+    _record(tmp_path, "partial/p2", [2], [("a", 2, "T", 0.10)], now)                          # no 2T yet: left out
+    _record(tmp_path, "partial/p3", [1], [("b", 1, "T", 0.1), ("b", 1, "2T", 0.9)], {**now, "epochs": 7})  # stale
+    _record(tmp_path, "partial/p4", [1], [("b", 1, "T", 0.1), ("b", 1, "2T", 0.9)], now, overrides={"x": 1})
+    _record(tmp_path, "partial/p5", [1], [("b", 1, "T", 0.1), ("b", 1, "2T", 0.9)], now, params={"masks": "true"})
+    _record(tmp_path, "partial/p6", [0], [("a", 0, "T", 0.0), ("a", 0, "2T", 0.0)], now)      # seed 0 again: main kept
+    tidy, used = pooled_records("quick")
+    assert used == ["00_convergence", "00_convergence/partial/p1", "00_convergence/partial/p2",
+                    "00_convergence/partial/p6"]
+    assert sorted(set(zip(tidy["row"], tidy["seed"]))) == [("a", 0), ("a", 1), ("a", 2), ("b", 0)]
+    t = pooled_check("quick").set_index("row")
+    assert t.loc["a", "seeds"] == 2 and t.loc["a", "gain (pts)"] == 1.5   # (75 + 77) / 2 - (78 + 71) / 2
+    assert t.loc["a", "gain per seed"] == "0: -3.00, 1: +6.00"
+    assert t.loc["b", "seeds"] == 1 and t.loc["b", "gain (pts)"] == 0.0

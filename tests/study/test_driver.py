@@ -155,3 +155,29 @@ def test_summary_withholds_results_whose_profile_definition_changed(tmp_path, mo
     assert "**1 of 2 results are withheld**" in summary
     assert "NOWTABLE" in summary and "NOWVERDICT" in summary
     assert report.read_results("smoke")[0]["verdict"] == "SOMEVERDICT"  # the stored result stays
+
+
+def test_summary_shows_the_check_at_every_seed_its_partial_records_add(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from reidlib.study.notebook import run_as
+
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path / "runs"))
+
+    def record(under, seed, t, t2):
+        tidy = pd.DataFrame([{"row": "mr", "seed": seed, "length": n, "run_dir": f"mr/{seed}{n}", "sq/mAP": v}
+                             for n, v in (("T", t), ("2T", t2))])
+        report.write_result("00_convergence", "smoke", "00 — Convergence: T vs 2T", tidy, tidy=tidy,
+                            verdict="1 of 1 model families converged.", under=under,
+                            run_as=run_as(SimpleNamespace(profile="smoke", seeds=[seed])))
+
+    record("", 0, 0.78, 0.75)
+    summary = driver.write_summary(driver.StudyResult("smoke")).read_text()
+    assert "at every seed recorded so far" not in summary      # one record: its own line says it all
+    record("partial/partial-1", 1, 0.71, 0.77)
+    summary = driver.write_summary(driver.StudyResult("smoke")).read_text()
+    line = next(ln for ln in summary.splitlines() if ln.startswith("**The check at every seed recorded so far**"))
+    assert "`results/00_convergence/partial/partial-1`" in line and line.endswith("1 of 1 model families converged "
+                                                                               "(doubling the training gains < 2 mAP points or < 3%).")
+    assert "| mr    |       2 |       74.5 |          76 |          1.5 | 0: -3.00, 1: +6.00 | unknown    | converged |" in summary
+    assert summary.index(line) < summary.index("## Verdicts at a glance")
