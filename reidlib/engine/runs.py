@@ -124,14 +124,15 @@ def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
 
 
 def git(*args: str, cwd: str | os.PathLike | None = None, timeout: float = 30) -> str | None:
-    """``git <args>``'s stripped stdout in ``cwd`` (default: the checkout this package comes from);
-    None outside a git checkout, when git is missing, or when the command fails."""
+    """``git <args>``'s stdout without its trailing newline (leading spaces kept: ``status
+    --porcelain`` columns) in ``cwd`` (default: the checkout this package comes from); None outside
+    a git checkout, when git is missing, or when the command fails."""
     cwd = cwd or Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() if out.returncode == 0 else None
+    return out.stdout.rstrip() if out.returncode == 0 else None
 
 
 def git_commit(cwd: str | os.PathLike | None = None) -> str | None:

@@ -17,6 +17,7 @@ epochs) into SQ mAP against training steps, for the learning-curve figure.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import pandas as pd
@@ -67,6 +68,9 @@ def cross_domain_epochs(profile: str, overrides: Mapping[str, Any] | None = None
 
 
 UNDECIDED = "undecided: T and 2T on different CPU kinds"
+#: a row whose mean gain passes while one of its seeds alone would fail: converged by the rule
+#: (the mean), named so the seed spread the mean hides is seen
+MEAN_ONLY = "converged by the mean"
 
 
 def _cpu_kinds(tidy: pd.DataFrame, row: str) -> dict[int, str]:
@@ -83,7 +87,8 @@ def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq
     """One line per row: mean ``metric`` at T and 2T (points), gain, each seed's own gain
     (``"0: -3.13, 1: +5.75"``: the spread the mean hides), the CPU kinds its runs were
     trained on, and the verdict (``converged`` / ``not converged``, or :data:`UNDECIDED` where a
-    seed's T and 2T runs differ in CPU kind; module docstring); rows in the order of ``short``."""
+    seed's T and 2T runs differ in CPU kind; module docstring; a converged row with a seed whose
+    own gain fails the rule reads :data:`MEAN_ONLY`, naming the seed); rows in the order of ``short``."""
     lines = []
     for row in dict.fromkeys(short["row"]):
         a = 100 * short.loc[short["row"] == row, metric].astype(float)
@@ -92,11 +97,15 @@ def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq
             raise KeyError(f"row {row!r} has no doubled run; rows there: {sorted(set(long['row']))}")
         gain = float(b.mean() - a.mean())
         ok = gain < abs_pts or (a.mean() > 0 and gain < rel * a.mean())
-        per_seed = ""
+        seed_gains: dict[int, float] = {}
+        lone: list[str] = []
         if "seed" in short and "seed" in long:
-            sa = short[short["row"] == row].groupby("seed")[metric].mean().astype(float)
-            sb = long[long["row"] == row].groupby("seed")[metric].mean().astype(float)
-            per_seed = ", ".join(f"{int(k)}: {100 * (sb[k] - sa[k]):+.2f}" for k in sa.index if k in sb.index)
+            sa = 100 * short[short["row"] == row].groupby("seed")[metric].mean().astype(float)
+            sb = 100 * long[long["row"] == row].groupby("seed")[metric].mean().astype(float)
+            seed_gains = {int(k): float(sb[k] - sa[k]) for k in sa.index if k in sb.index}
+            lone = [f"seed {k} alone {g:+.2f}" for k, g in seed_gains.items()
+                    if not (g < abs_pts or (sa[k] > 0 and g < rel * sa[k]))]
+        per_seed = ", ".join(f"{k}: {g:+.2f}" for k, g in seed_gains.items())
         kt, k2t = _cpu_kinds(short, row), _cpu_kinds(long, row)
         mixed = sorted(s for s in kt if s in k2t and kt[s] != k2t[s])
         lines.append({"row": row, "seeds": int(a.size), f"{metric} T": round(float(a.mean()), 2),
@@ -104,7 +113,8 @@ def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq
                       "gain per seed": per_seed or "-",
                       "CPU kind": ", ".join(sorted({*kt.values(), *k2t.values()})) or "-",
                       "verdict": (f"{UNDECIDED} (seed {', '.join(map(str, mixed))})" if mixed
-                                  else "converged" if ok else "not converged")})
+                                  else (f"{MEAN_ONLY} ({'; '.join(lone)})" if len(seed_gains) > 1 and lone
+                                        else "converged") if ok else "not converged")})
     return pd.DataFrame(lines)
 
 
@@ -112,8 +122,11 @@ def convergence_sentence(table: pd.DataFrame, abs_pts: float = 2.0, rel: float =
     """``"4 of 6 families converged (...); not converged: ...; undecided (...): ..."``."""
     bad = table.loc[table["verdict"] == "not converged", "row"].tolist()
     open_ = table.loc[table["verdict"].str.startswith(UNDECIDED), "row"].tolist()
+    mean_only = table.loc[table["verdict"].str.startswith(MEAN_ONLY), "row"].tolist()
     text = (f"{len(table) - len(bad) - len(open_)} of {len(table)} model families converged (doubling the "
             f"training gains < {abs_pts:g} mAP points or < {100 * rel:g}%)")
+    if mean_only:
+        text += f" ({', '.join(mean_only)} by the mean only: a seed alone gains more than that)"
     if bad:
         text += f"; not converged, so their rows' verdicts are about training length: {', '.join(bad)}"
     if open_:
@@ -125,52 +138,82 @@ def convergence_sentence(table: pd.DataFrame, abs_pts: float = 2.0, rel: float =
 #: notebook parameters that only choose which of 00's rows run (a partial record with other
 #: parameters may train other configs under the same labels, so it is not pooled)
 SELECTING_PARAMS = frozenset({"families", "ecn"})
+#: the columns of a 00 record's ``results.csv`` that pooling reads
+POOLED_COLUMNS = ("row", "seed", "length", "run_dir", "sq/mAP")
 
 
-def pooled_records(profile: str, experiment: str = "00_convergence") -> tuple[pd.DataFrame, list[str]]:
+@dataclass
+class Pooled:
+    """00's check over every seed recorded so far (:func:`pooled_records`)."""
+    tidy: pd.DataFrame                 #: one line per (row, seed, length), each (row, seed) from one record
+    used: list[str]                    #: records pooled (relative to ``runs/<profile>/results/``), main first
+    left_out: list[tuple[str, str]] = field(default_factory=list)  #: (record, why) not pooled
+    added: dict[str, list[int]] = field(default_factory=dict)      #: row -> seeds beyond the main record's
+
+
+def pooled_records(profile: str, experiment: str = "00_convergence") -> Pooled:
     """Every seed of 00's check recorded so far: the tidy table (``results.csv``) of the
     profile's 00 result and of each partial record beside it (``partial/<key>/``, a notebook run
-    at other seeds or families) that is not stale (:func:`reidlib.study.provenance.folder_currency`:
-    the profile's definition and the recipes now), on SynthReID, without engine overrides, and
-    with no notebook parameter but :data:`SELECTING_PARAMS`; a (row, seed, length) recorded twice
-    keeps the first (the main record, then partial records by name). Returns the table and the
-    folders pooled (relative to ``runs/<profile>/results/``); an empty table when there is none."""
+    at other seeds or families). A record is left out (and named, with why) when it is stale
+    (:func:`reidlib.study.provenance.folder_currency`: the profile's definition and recipes now),
+    not on SynthReID, run with engine overrides or a notebook parameter other than
+    :data:`SELECTING_PARAMS`, or its table lacks a column of :data:`POOLED_COLUMNS`. Each
+    (row, seed) is taken whole, its T and 2T run from the same record (never one record's T
+    against another's 2T): from the main record when it has both, else from the first partial
+    record with both, in folder order (the folders are named by a hash, so that order is
+    arbitrary; two records with both lengths for a (row, seed) hold the same runs unless a
+    definition changed, which makes one of them stale). A (row, seed) with only one length
+    anywhere is not pooled."""
     from reidlib.engine.runs import read_json
-    from reidlib.study.provenance import _definition_now, folder_currency
+    from reidlib.study.provenance import definition_now, folder_currency
 
     base = paths.runs_dir() / profile / "results"
-    now = _definition_now(profile)
+    now = definition_now(profile)
     main = base / experiment
-    tables, used = [], []
+    out = Pooled(pd.DataFrame(columns=list(POOLED_COLUMNS)), [])
+    taken: set[tuple[str, int]] = set()
+    main_pairs: set[tuple[str, int]] = set()
     for folder in [main, *sorted((main / "partial").glob("*/"))]:
+        name = str(folder.relative_to(base))
         if not (folder / "result.json").is_file() or not (folder / "results.csv").is_file():
             continue
         record = read_json(folder / "result.json")
         run_as = record.get("run_as") or {}
-        if folder_currency(folder, record, now)[0] == "stale" or run_as.get("overrides") \
-                or run_as.get("dataset", "synth") != "synth" or set(run_as.get("params") or {}) - SELECTING_PARAMS:
+        status, why = folder_currency(folder, record, now)
+        extra = sorted(set(run_as.get("params") or {}) - SELECTING_PARAMS)
+        table = pd.read_csv(folder / "results.csv")
+        missing = [c for c in POOLED_COLUMNS if c not in table]
+        reason = (f"stale: {why}" if status == "stale" else f"overrides {run_as['overrides']}" if run_as.get("overrides")
+                  else f"data set {run_as['dataset']}" if run_as.get("dataset", "synth") != "synth"
+                  else f"parameters {', '.join(extra)}" if extra
+                  else f"results.csv lacks {', '.join(missing)}" if missing else "")
+        if reason:
+            out.left_out.append((name, reason))
             continue
-        tables.append(pd.read_csv(folder / "results.csv"))
-        used.append(str(folder.relative_to(base)))
-    if not tables:
-        return pd.DataFrame(), []
-    tidy = pd.concat(tables, ignore_index=True).drop_duplicates(["row", "seed", "length"], keep="first")
-    return tidy, used
+        pairs = {(str(r), int(s)) for (r, s), g in table.groupby(["row", "seed"]) if {"T", "2T"} <= set(g["length"])}
+        new = pairs - taken
+        if folder == main:
+            main_pairs = pairs
+        if not new:
+            continue
+        keep = [(str(r), int(s)) in new for r, s in zip(table["row"], table["seed"])]
+        out.tidy = pd.concat([out.tidy, table.loc[keep]], ignore_index=True) if len(out.tidy) else table.loc[keep]
+        out.used.append(name)
+        taken |= new
+    for row, seed in sorted(taken - main_pairs):
+        out.added.setdefault(row, []).append(seed)
+    return out
 
 
-def pooled_check(profile: str, abs_pts: float = 2.0, rel: float = 0.03) -> pd.DataFrame | None:
-    """:func:`convergence_table` over every seed :func:`pooled_records` finds, each row judged on
-    the seeds that have both its T and its 2T run (a seed with one of the two is left out, so the
-    mean gain compares the same seeds); None when no row has a seed beyond the main record's."""
-    tidy, used = pooled_records(profile)
-    if len(used) < 2 or "length" not in tidy:
+def pooled_check(profile: str, abs_pts: float = 2.0, rel: float = 0.03) -> tuple[pd.DataFrame, Pooled] | None:
+    """:func:`convergence_table` over every seed :func:`pooled_records` pools, and the pooling
+    itself; None when the partial records add no (row, seed) to the main record's."""
+    pooled = pooled_records(profile)
+    if not pooled.added:
         return None
-    both = tidy.groupby(["row", "seed"])["length"].transform(lambda s: {"T", "2T"} <= set(s))
-    tidy = tidy[both.astype(bool)]
+    tidy = pooled.tidy
     short, long = tidy[tidy["length"] == "T"], tidy[tidy["length"] == "2T"]
-    if short.empty:
-        return None
-    return convergence_table(short, long, abs_pts=abs_pts, rel=rel)
+    return convergence_table(short, long, abs_pts=abs_pts, rel=rel), pooled
 
 
 def learning_curve(run_dir: str, metric: str = "sq/mAP") -> pd.DataFrame:

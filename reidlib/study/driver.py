@@ -20,9 +20,9 @@ from typing import Any
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
 from reidlib.engine.runs import git
-from reidlib.study.convergence import convergence_sentence, pooled_check, pooled_records
+from reidlib.study.convergence import convergence_sentence, pooled_check
 from reidlib.study.provenance import (WITHHELD, cpu_kind, mixed_sources, provenance_lines, result_currency,
-                                      run_sources)
+                                      run_provenance, run_sources)
 from reidlib.study.report import read_results, study_order
 
 
@@ -340,12 +340,19 @@ def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]]
         where += f", **mixed**: {mixed[CONVERGENCE]}"
     verdict = " ".join(str(conv.get("verdict") or "(no verdict recorded)").split())
     lines = [f"**Convergence** ({where}): {verdict}", ""]
-    pooled = pooled_check(profile) if profile else None
-    if pooled is not None:
-        _, used = pooled_records(profile)
-        lines += [f"**The check at every seed recorded so far** ({', '.join(f'`results/{u}`' for u in used)}; "
-                  "each row over the seeds with both its T and 2T run): "
-                  + convergence_sentence(pooled), "", pooled.to_markdown(index=False), ""]
+    checked = pooled_check(profile) if profile else None
+    if checked is not None:
+        table, pooled = checked
+        added = "; ".join(f"{row}: seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}"
+                          for row, seeds in pooled.added.items())
+        commits = sorted({run_provenance(paths.runs_dir() / str(d))["commit"] for d in pooled.tidy["run_dir"]})
+        lines += [f"**The check at every seed recorded so far**: 00's record and its partial records of the "
+                  f"profile as now defined ({', '.join(f'`results/{u}`' for u in pooled.used)}), each row over "
+                  f"the seeds with both its T and 2T run, taken from one record. Seeds added to the line above: "
+                  f"{added}. The runs' commits: {', '.join(commits)}. "
+                  + convergence_sentence(table), "", table.to_markdown(index=False), ""]
+        if pooled.left_out:
+            lines += ["Not pooled: " + "; ".join(f"`results/{u}` ({why})" for u, why in pooled.left_out) + ".", ""]
     return lines
 
 

@@ -278,7 +278,7 @@ def _currency(run_as: Mapping[str, Any] | None, now: Mapping[str, Any] | None,
     return ("partial", "; ".join(partial)) if partial else ("current", "")
 
 
-def _definition_now(profile: str) -> dict[str, Any] | None:
+def definition_now(profile: str) -> dict[str, Any] | None:
     """The registry's definition of ``profile`` now (every field), None for a profile outside it."""
     from reidlib.engine.profiles import get_profile
 
@@ -327,7 +327,7 @@ def result_currency(profile: str, records: list[dict[str, Any]] | None = None) -
     compares every recipe's length).
     ``records``: the profile's results when the caller has read them (:func:`read_results`).
     """
-    now = _definition_now(profile)
+    now = definition_now(profile)
     base = paths.runs_dir() / profile / "results"
     rows = [{"experiment": r["experiment"], **dict(zip(("status", "why"), folder_currency(base / r["experiment"], r, now)))}
             for r in (read_results(profile) if records is None else records)]

@@ -97,10 +97,13 @@ def test_evaluation_spacing_is_the_same_run(tmp_path):
     assert open_run(tmp_path, "ide", resolve_config("ide", "quick", {"profile.epochs": 3}, 0), create=False).dir != r.dir
 
 
-def test_git_runs_in_a_checkout_and_answers_none_outside(tmp_path):
+def test_git_runs_in_a_checkout_and_answers_none_outside(tmp_path, monkeypatch):
     import subprocess
 
     from reidlib.engine.runs import git, git_commit
+
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))  # a checkout above tmp_path is not found
 
     assert git("rev-parse", "--show-toplevel", cwd=tmp_path) is None  # not a checkout
     assert git_commit(tmp_path) is None
@@ -108,6 +111,12 @@ def test_git_runs_in_a_checkout_and_answers_none_outside(tmp_path):
     assert git("status", "--porcelain", cwd=tmp_path) == ""  # empty checkout: clean, not None
     (tmp_path / "a.txt").write_text("x")
     assert git("status", "--porcelain", cwd=tmp_path) == "?? a.txt"
+    subprocess.run(["git", "-C", str(tmp_path), "add", "a.txt"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a"],
+                   check=True)
+    (tmp_path / "a.txt").write_text("y")
+    assert git("status", "--porcelain", cwd=tmp_path) == " M a.txt"   # the leading status column kept
+    assert len(git_commit(tmp_path)) == 40
     assert git("no-such-subcommand", cwd=tmp_path) is None
 
 

@@ -117,19 +117,42 @@ def test_pooled_check_adds_the_seeds_of_current_partial_records_only(tmp_path, m
 
     monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
     now = get_profile("quick").to_dict()
-    _record(tmp_path, "", [0], [("a", 0, "T", 0.78), ("a", 0, "2T", 0.75), ("b", 0, "T", 0.5), ("b", 0, "2T", 0.5)], now)
+    _record(tmp_path, "", [0, 3], [("a", 0, "T", 0.78), ("a", 0, "2T", 0.75), ("b", 0, "T", 0.5), ("b", 0, "2T", 0.5),
+                                   ("a", 3, "T", 0.99)], now)
     assert pooled_check("quick") is None   # nothing beyond the main record
+    _record(tmp_path, "partial/p0", [0], [("a", 0, "T", 0.0), ("a", 0, "2T", 0.0)], now)      # seed 0 again
+    assert pooled_check("quick") is None   # a record that repeats the main record's seeds adds nothing
     _record(tmp_path, "partial/p1", [1], [("a", 1, "T", 0.71), ("a", 1, "2T", 0.77)], now, params={"families": ["a"]})
     _record(tmp_path, "partial/p2", [2], [("a", 2, "T", 0.10)], now)                          # no 2T yet: left out
     _record(tmp_path, "partial/p3", [1], [("b", 1, "T", 0.1), ("b", 1, "2T", 0.9)], {**now, "epochs": 7})  # stale
     _record(tmp_path, "partial/p4", [1], [("b", 1, "T", 0.1), ("b", 1, "2T", 0.9)], now, overrides={"x": 1})
     _record(tmp_path, "partial/p5", [1], [("b", 1, "T", 0.1), ("b", 1, "2T", 0.9)], now, params={"masks": "true"})
-    _record(tmp_path, "partial/p6", [0], [("a", 0, "T", 0.0), ("a", 0, "2T", 0.0)], now)      # seed 0 again: main kept
-    tidy, used = pooled_records("quick")
-    assert used == ["00_convergence", "00_convergence/partial/p1", "00_convergence/partial/p2",
-                    "00_convergence/partial/p6"]
-    assert sorted(set(zip(tidy["row"], tidy["seed"]))) == [("a", 0), ("a", 1), ("a", 2), ("b", 0)]
-    t = pooled_check("quick").set_index("row")
-    assert t.loc["a", "seeds"] == 2 and t.loc["a", "gain (pts)"] == 1.5   # (75 + 77) / 2 - (78 + 71) / 2
-    assert t.loc["a", "gain per seed"] == "0: -3.00, 1: +6.00"
+    # seed 3: the main record has its T only; this record has both: the pair is taken from here, whole
+    _record(tmp_path, "partial/p6", [3], [("a", 3, "T", 0.60), ("a", 3, "2T", 0.63)], now)
+    (tmp_path / "quick" / "results" / "00_convergence" / "partial" / "p7").mkdir()
+    (tmp_path / "quick" / "results" / "00_convergence" / "partial" / "p7" / "result.json").write_text(
+        json.dumps({"run_as": {"definition": now, "seeds": [4]}}))
+    (tmp_path / "quick" / "results" / "00_convergence" / "partial" / "p7" / "results.csv").write_text("row,seed\na,4\n")
+    pooled = pooled_records("quick")
+    assert pooled.used == ["00_convergence", "00_convergence/partial/p1", "00_convergence/partial/p6"]
+    assert [u for u, _ in pooled.left_out] == ["00_convergence/partial/p3", "00_convergence/partial/p4",
+                                               "00_convergence/partial/p5", "00_convergence/partial/p7"]
+    assert "stale" in pooled.left_out[0][1] and "lacks length, run_dir, sq/mAP" in pooled.left_out[3][1]
+    assert pooled.added == {"a": [1, 3]}
+    assert sorted(set(zip(pooled.tidy["row"], pooled.tidy["seed"]))) == [("a", 0), ("a", 1), ("a", 3), ("b", 0)]
+    table, _ = pooled_check("quick")
+    t = table.set_index("row")
+    assert t.loc["a", "seeds"] == 3 and t.loc["a", "gain (pts)"] == 2.0   # (75 + 77 + 63) / 3 - (78 + 71 + 60) / 3
+    assert t.loc["a", "gain per seed"] == "0: -3.00, 1: +6.00, 3: +3.00"
     assert t.loc["b", "seeds"] == 1 and t.loc["b", "gain (pts)"] == 0.0
+
+
+def test_a_row_whose_mean_passes_while_a_seed_alone_fails_says_so() -> None:
+    short = _tidy({"a": [0.78, 0.71], "b": [0.50, 0.50]})
+    long = _tidy({"a": [0.75, 0.77], "b": [0.51, 0.51]})
+    t = convergence_table(short, long)
+    assert t["verdict"].tolist() == ["converged by the mean (seed 1 alone +6.00)", "converged"]
+    text = convergence_sentence(t)
+    assert text.startswith("2 of 2 model families converged") and "(a by the mean only" in text
+    one_seed = convergence_table(_tidy({"a": [0.71]}), _tidy({"a": [0.77]}))
+    assert one_seed["verdict"].tolist() == ["not converged"]   # one seed: the mean is that seed

@@ -177,7 +177,12 @@ def test_summary_shows_the_check_at_every_seed_its_partial_records_add(tmp_path,
     record("partial/partial-1", 1, 0.71, 0.77)
     summary = driver.write_summary(driver.StudyResult("smoke")).read_text()
     line = next(ln for ln in summary.splitlines() if ln.startswith("**The check at every seed recorded so far**"))
-    assert "`results/00_convergence/partial/partial-1`" in line and line.endswith("1 of 1 model families converged "
-                                                                               "(doubling the training gains < 2 mAP points or < 3%).")
-    assert "| mr    |       2 |       74.5 |          76 |          1.5 | 0: -3.00, 1: +6.00 | unknown    | converged |" in summary
+    assert "`results/00_convergence/partial/partial-1`" in line and "Seeds added to the line above: mr: seed 1." in line
+    assert line.endswith("1 of 1 model families converged (doubling the training gains < 2 mAP points or < 3%) "
+                         "(mr by the mean only: a seed alone gains more than that).")
+    table = summary[summary.index(line):].splitlines()[2:5]
+    header, _, mr = ([c.strip() for c in ln.strip("|").split("|")] for ln in table)
+    assert dict(zip(header, mr)) == {"row": "mr", "seeds": "2", "sq/mAP T": "74.5", "sq/mAP 2T": "76",
+                                     "gain (pts)": "1.5", "gain per seed": "0: -3.00, 1: +6.00",
+                                     "CPU kind": "unknown", "verdict": "converged by the mean (seed 1 alone +6.00)"}
     assert summary.index(line) < summary.index("## Verdicts at a glance")
