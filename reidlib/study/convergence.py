@@ -82,6 +82,11 @@ def _cpu_kinds(tidy: pd.DataFrame, row: str) -> dict[int, str]:
     return {int(s): run_provenance(paths.runs_dir() / str(d))["cpu"] for s, d in zip(sub["seed"], sub["run_dir"])}
 
 
+def _passes(gain: float, base: float, abs_pts: float, rel: float) -> bool:
+    """The rule (module docstring): a gain below ``abs_pts`` points or below ``rel`` of ``base``."""
+    return gain < abs_pts or (base > 0 and gain < rel * base)
+
+
 def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq/mAP",
                       abs_pts: float = 2.0, rel: float = 0.03) -> pd.DataFrame:
     """One line per row: mean ``metric`` at T and 2T (points), gain, each seed's own gain
@@ -96,7 +101,7 @@ def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq
         if b.empty:
             raise KeyError(f"row {row!r} has no doubled run; rows there: {sorted(set(long['row']))}")
         gain = float(b.mean() - a.mean())
-        ok = gain < abs_pts or (a.mean() > 0 and gain < rel * a.mean())
+        ok = _passes(gain, float(a.mean()), abs_pts, rel)
         seed_gains: dict[int, float] = {}
         lone: list[str] = []
         if "seed" in short and "seed" in long:
@@ -104,7 +109,7 @@ def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq
             sb = 100 * long[long["row"] == row].groupby("seed")[metric].mean().astype(float)
             seed_gains = {int(k): float(sb[k] - sa[k]) for k in sa.index if k in sb.index}
             lone = [f"seed {k} alone {g:+.2f}" for k, g in seed_gains.items()
-                    if not (g < abs_pts or (sa[k] > 0 and g < rel * sa[k]))]
+                    if not _passes(g, float(sa[k]), abs_pts, rel)]
         per_seed = ", ".join(f"{k}: {g:+.2f}" for k, g in seed_gains.items())
         kt, k2t = _cpu_kinds(short, row), _cpu_kinds(long, row)
         mixed = sorted(s for s in kt if s in k2t and kt[s] != k2t[s])
