@@ -1,7 +1,7 @@
 """Recording an experiment's table and verdict so the study summary can gather them.
 
 A notebook calls :func:`write_result` once at its end; the driver's summary
-(:func:`reidlib.study.driver.write_summary`) reads every record of a profile.
+(:func:`reidlib.study.summary.write_summary`) reads every record of a profile.
 Files: ``runs/<profile>/results/<experiment>/{result.json, results.csv, runs.json}``;
 ``runs.json`` holds, for every ``run_dir`` of ``results.csv``, the run's full ``config.json``
 and ``metrics.json`` (a few KB each), so every committed number can be traced to what

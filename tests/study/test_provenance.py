@@ -93,7 +93,7 @@ def test_study_provenance_groups_runs_by_commit_cpu_and_precision(tmp_path, monk
     assert mixed_sources(run_sources("quick")) == {
         "E1_y": "runs from 3 commits (aaaaaaa, bbbbbbb, missing); "
                 "runs on 3 CPU kinds / precisions (- -, AVX-512 + AMX bf16, AVX2 fp32)"}
-    from reidlib.study.driver import StudyResult, write_summary
+    from reidlib.study.summary import StudyResult, write_summary
 
     summary = write_summary(StudyResult("quick")).read_text()
     assert "**1 of 2 results mix runs of several code commits or machines**" in summary
