@@ -189,10 +189,13 @@ def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]]
         added = "; ".join(f"{row}: seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}"
                           for row, seeds in pooled.added.items())
         commits = sorted({run_provenance(paths.runs_dir() / str(d))["commit"] for d in pooled.tidy["run_dir"]})
+        seeds = (f"Seeds added to the line above: {added}." if CONVERGENCE in pooled.used else
+                 f"00's own record is not pooled (see \"Not pooled\"), so the line above is not this check; "
+                 f"the seeds here: {added}.")
         lines += [f"**The check at every seed recorded so far**: 00's record and its partial records of the "
                   f"profile as now defined ({', '.join(f'`results/{u}`' for u in pooled.used)}), each row over "
-                  f"the seeds with both its T and 2T run, taken from one record. Seeds added to the line above: "
-                  f"{added}. The runs' commits: {', '.join(commits)}. "
+                  f"the seeds with both its T and 2T run, taken from one record. {seeds} "
+                  f"The runs' commits: {', '.join(commits)}. "
                   + convergence_sentence(table), "", table.to_markdown(index=False), ""]
         if pooled.left_out:
             lines += ["Not pooled: " + "; ".join(f"`results/{u}` ({why})" for u, why in pooled.left_out) + ".", ""]

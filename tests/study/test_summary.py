@@ -70,3 +70,30 @@ def test_summary_shows_the_check_at_every_seed_its_partial_records_add(tmp_path,
                                      "gain (pts)": "1.5", "gain per seed": "0: -3.00, 1: +6.00",
                                      "CPU kind": "unknown", "verdict": "converged by the mean (seed 1 alone +6.00)"}
     assert summary.index(line) < summary.index("## Verdicts at a glance")
+
+
+def test_pooled_check_says_when_00s_own_record_is_stale(tmp_path, monkeypatch):
+    """A stale main record is left out of the pooling: the paragraph then says its seeds are not
+    "added" to the line above (that line is not this check) and names the record as not pooled."""
+    from types import SimpleNamespace
+
+    from reidlib.study.notebook import run_as
+
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path / "runs"))
+
+    def record(under, seed, t, t2, stale=False):
+        tidy = pd.DataFrame([{"row": "mr", "seed": seed, "length": n, "run_dir": f"mr/{seed}{n}", "sq/mAP": v}
+                             for n, v in (("T", t), ("2T", t2))])
+        now = run_as(SimpleNamespace(profile="smoke", seeds=[seed]))
+        if stale:
+            now = {**now, "definition": {**now["definition"], "epochs": 999}}
+        report.write_result("00_convergence", "smoke", "00 — Convergence: T vs 2T", tidy, tidy=tidy,
+                            verdict="1 of 1 model families converged.", under=under, run_as=now)
+
+    record("", 0, 0.78, 0.75, stale=True)
+    record("partial/partial-1", 1, 0.71, 0.72)
+    summary = summary_mod.write_summary(summary_mod.StudyResult("smoke")).read_text()
+    line = next(ln for ln in summary.splitlines() if ln.startswith("**The check at every seed recorded so far**"))
+    assert "Seeds added to the line above" not in line
+    assert "00's own record is not pooled" in line and "the seeds here: mr: seed 1." in line
+    assert "Not pooled: `results/00_convergence` (stale: the profile changed since: epochs 999 ->" in summary
