@@ -87,10 +87,27 @@ def _passes(gain: float, base: float, abs_pts: float, rel: float) -> bool:
     return gain < abs_pts or (base > 0 and gain < rel * base)
 
 
+def gain_interval(gains: list[float], level: float = 0.95) -> tuple[float, float] | None:
+    """The ``level`` confidence interval of the mean per-seed gain (points), Student's t over
+    ``n`` seeds: ``mean(g) -/+ t_{n-1} * sd(g) / sqrt(n)``; None below 2 seeds. It says how much
+    the rule's mean gain could move with other seeds (MaskReID's seeds 0-1, gains -3.13 and
+    +5.75: 1.31 -/+ 56.4 with t_1 = 12.71)."""
+    import numpy as np
+
+    from reidlib.study.verdict import critical_value
+
+    if len(gains) < 2:
+        return None
+    g = np.asarray(gains, dtype=float)
+    half = critical_value(len(g), level=level) * float(g.std(ddof=1)) / np.sqrt(len(g))
+    return float(g.mean() - half), float(g.mean() + half)
+
+
 def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq/mAP",
                       abs_pts: float = 2.0, rel: float = 0.03) -> pd.DataFrame:
     """One line per row: mean ``metric`` at T and 2T (points), gain, each seed's own gain
-    (``"0: -3.13, 1: +5.75"``: the spread the mean hides), the CPU kinds its runs were
+    (``"0: -3.13, 1: +5.75"``: the spread the mean hides) and the 95% interval of their mean
+    (:func:`gain_interval`; informative, the rule reads the mean), the CPU kinds its runs were
     trained on, and the verdict (``converged`` / ``not converged``, or :data:`UNDECIDED` where a
     seed's T and 2T runs differ in CPU kind; module docstring; a converged row with a seed whose
     own gain fails the rule reads :data:`MEAN_ONLY`, naming the seed); rows in the order of ``short``."""
@@ -111,11 +128,13 @@ def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq
             lone = [f"seed {k} alone {g:+.2f}" for k, g in seed_gains.items()
                     if not _passes(g, float(sa[k]), abs_pts, rel)]
         per_seed = ", ".join(f"{k}: {g:+.2f}" for k, g in seed_gains.items())
+        ci = gain_interval(list(seed_gains.values()))
         kt, k2t = _cpu_kinds(short, row), _cpu_kinds(long, row)
         mixed = sorted(s for s in kt if s in k2t and kt[s] != k2t[s])
         lines.append({"row": row, "seeds": int(a.size), f"{metric} T": round(float(a.mean()), 2),
                       f"{metric} 2T": round(float(b.mean()), 2), "gain (pts)": round(gain, 2),
                       "gain per seed": per_seed or "-",
+                      "gain 95% CI": f"{ci[0]:+.2f} to {ci[1]:+.2f}" if ci else "-",
                       "CPU kind": ", ".join(sorted({*kt.values(), *k2t.values()})) or "-",
                       "verdict": (f"{UNDECIDED} (seed {', '.join(map(str, mixed))})" if mixed
                                   else (f"{MEAN_ONLY} ({'; '.join(lone)})" if len(seed_gains) > 1 and lone

@@ -98,6 +98,9 @@ def test_each_seed_gain_is_shown_beside_the_mean() -> None:
     long = _tidy({"a": [0.75, 0.77]})
     t = convergence_table(short, long)
     assert t["gain (pts)"].tolist() == [1.5] and t["gain per seed"].tolist() == ["0: -3.00, 1: +6.00"]
+    # 95% interval of the mean gain by hand: sd 6.364, se 4.5, t_1 = 12.706 -> 1.5 -/+ 57.18
+    assert t["gain 95% CI"].tolist() == ["-55.68 to +58.68"]
+    assert convergence_table(_tidy({"a": [0.78]}), _tidy({"a": [0.75]}))["gain 95% CI"].tolist() == ["-"]
 
 
 def _record(tmp_path, under, seeds, rows, definition, overrides=None, params=None, dataset="synth"):
@@ -144,6 +147,7 @@ def test_pooled_check_adds_the_seeds_of_current_partial_records_only(tmp_path, m
     t = table.set_index("row")
     assert t.loc["a", "seeds"] == 3 and t.loc["a", "gain (pts)"] == 2.0   # (75 + 77 + 63) / 3 - (78 + 71 + 60) / 3
     assert t.loc["a", "gain per seed"] == "0: -3.00, 1: +6.00, 3: +3.00"
+    assert t.loc["a", "gain 95% CI"] == "-9.38 to +13.38"   # 2 -/+ 4.303 * 4.583 / sqrt(3)
     assert t.loc["b", "seeds"] == 1 and t.loc["b", "gain (pts)"] == 0.0
 
 

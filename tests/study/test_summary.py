@@ -68,6 +68,7 @@ def test_summary_shows_the_check_at_every_seed_its_partial_records_add(tmp_path,
     header, _, mr = ([c.strip() for c in ln.strip("|").split("|")] for ln in table)
     assert dict(zip(header, mr)) == {"row": "mr", "seeds": "2", "sq/mAP T": "74.5", "sq/mAP 2T": "76",
                                      "gain (pts)": "1.5", "gain per seed": "0: -3.00, 1: +6.00",
+                                     "gain 95% CI": "-55.68 to +58.68",
                                      "CPU kind": "unknown", "verdict": "converged by the mean (seed 1 alone +6.00)"}
     assert summary.index(line) < summary.index("## Verdicts at a glance")
 
