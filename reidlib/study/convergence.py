@@ -87,19 +87,20 @@ def _passes(gain: float, base: float, abs_pts: float, rel: float) -> bool:
     return gain < abs_pts or (base > 0 and gain < rel * base)
 
 
-def gain_interval(gains: list[float], level: float = 0.95) -> tuple[float, float] | None:
-    """The ``level`` confidence interval of the mean per-seed gain (points), Student's t over
-    ``n`` seeds: ``mean(g) -/+ t_{n-1} * sd(g) / sqrt(n)``; None below 2 seeds. It says how much
+def gain_interval(gains: list[float]) -> tuple[float, float] | None:
+    """The 95% confidence interval of the mean per-seed gain (points), Student's t over
+    ``n`` seeds: ``mean(g) -/+ t_{n-1} * sd(g) / sqrt(n)``, the half-width being the verdicts'
+    minimum detectable difference (:func:`reidlib.study.verdict.minimum_detectable_difference`); None below 2 seeds. It says how much
     the rule's mean gain could move with other seeds (MaskReID's seeds 0-2 in ``quick``, gains
     -3.13, +5.75 and -4.15: -0.51 -/+ 13.5 with t_2 = 4.30)."""
     import numpy as np
 
-    from reidlib.study.verdict import critical_value
+    from reidlib.study.verdict import minimum_detectable_difference
 
     if len(gains) < 2:
         return None
     g = np.asarray(gains, dtype=float)
-    half = critical_value(len(g), level=level) * float(g.std(ddof=1)) / np.sqrt(len(g))
+    half = minimum_detectable_difference(float(g.std(ddof=1)) / np.sqrt(len(g)), len(g))  # t_{n-1} * se
     return float(g.mean() - half), float(g.mean() + half)
 
 

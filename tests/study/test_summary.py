@@ -18,6 +18,22 @@ def test_profile_line_names_each_family_length() -> None:
     assert "2 epochs, at most 4 steps" in _profile_line("smoke")
 
 
+def _record00(under, seed, t, t2, stale=False):
+    """A 00 result (main or partial) of one row ``mr`` at ``seed``, T and 2T SQ mAP ``t`` / ``t2``;
+    ``stale``: recorded at another profile definition (epochs 999)."""
+    from types import SimpleNamespace
+
+    from reidlib.study.notebook import run_as
+
+    tidy = pd.DataFrame([{"row": "mr", "seed": seed, "length": n, "run_dir": f"mr/{seed}{n}", "sq/mAP": v}
+                         for n, v in (("T", t), ("2T", t2))])
+    now = run_as(SimpleNamespace(profile="smoke", seeds=[seed]))
+    if stale:
+        now = {**now, "definition": {**now["definition"], "epochs": 999}}
+    report.write_result("00_convergence", "smoke", "00 — Convergence: T vs 2T", tidy, tidy=tidy,
+                        verdict="1 of 1 model families converged.", under=under, run_as=now)
+
+
 def test_summary_withholds_results_whose_profile_definition_changed(tmp_path, monkeypatch) -> None:
     """A result trained to an older definition of the profile (e.g. a length the convergence
     check no longer accepts) keeps its files but shows neither its table nor its verdict."""
@@ -42,23 +58,12 @@ def test_summary_withholds_results_whose_profile_definition_changed(tmp_path, mo
 
 
 def test_summary_shows_the_check_at_every_seed_its_partial_records_add(tmp_path, monkeypatch):
-    from types import SimpleNamespace
-
-    from reidlib.study.notebook import run_as
-
     monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path / "runs"))
 
-    def record(under, seed, t, t2):
-        tidy = pd.DataFrame([{"row": "mr", "seed": seed, "length": n, "run_dir": f"mr/{seed}{n}", "sq/mAP": v}
-                             for n, v in (("T", t), ("2T", t2))])
-        report.write_result("00_convergence", "smoke", "00 — Convergence: T vs 2T", tidy, tidy=tidy,
-                            verdict="1 of 1 model families converged.", under=under,
-                            run_as=run_as(SimpleNamespace(profile="smoke", seeds=[seed])))
-
-    record("", 0, 0.78, 0.75)
+    _record00("", 0, 0.78, 0.75)
     summary = summary_mod.write_summary(summary_mod.StudyResult("smoke")).read_text()
     assert "at every seed recorded so far" not in summary      # one record: its own line says it all
-    record("partial/partial-1", 1, 0.71, 0.77)
+    _record00("partial/partial-1", 1, 0.71, 0.77)
     summary = summary_mod.write_summary(summary_mod.StudyResult("smoke")).read_text()
     line = next(ln for ln in summary.splitlines() if ln.startswith("**The check at every seed recorded so far**"))
     assert "`results/00_convergence/partial/partial-1`" in line and "Seeds added to the line above: mr: seed 1." in line
@@ -76,23 +81,10 @@ def test_summary_shows_the_check_at_every_seed_its_partial_records_add(tmp_path,
 def test_pooled_check_says_when_00s_own_record_is_stale(tmp_path, monkeypatch):
     """A stale main record is left out of the pooling: the paragraph then says its seeds are not
     "added" to the line above (that line is not this check) and names the record as not pooled."""
-    from types import SimpleNamespace
-
-    from reidlib.study.notebook import run_as
-
     monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path / "runs"))
 
-    def record(under, seed, t, t2, stale=False):
-        tidy = pd.DataFrame([{"row": "mr", "seed": seed, "length": n, "run_dir": f"mr/{seed}{n}", "sq/mAP": v}
-                             for n, v in (("T", t), ("2T", t2))])
-        now = run_as(SimpleNamespace(profile="smoke", seeds=[seed]))
-        if stale:
-            now = {**now, "definition": {**now["definition"], "epochs": 999}}
-        report.write_result("00_convergence", "smoke", "00 — Convergence: T vs 2T", tidy, tidy=tidy,
-                            verdict="1 of 1 model families converged.", under=under, run_as=now)
-
-    record("", 0, 0.78, 0.75, stale=True)
-    record("partial/partial-1", 1, 0.71, 0.72)
+    _record00("", 0, 0.78, 0.75, stale=True)
+    _record00("partial/partial-1", 1, 0.71, 0.72)
     summary = summary_mod.write_summary(summary_mod.StudyResult("smoke")).read_text()
     line = next(ln for ln in summary.splitlines() if ln.startswith("**The check at every seed recorded so far**"))
     assert "Seeds added to the line above" not in line
