@@ -115,10 +115,14 @@ def write_summary(result: StudyResult) -> Path:
     sources = run_sources(result.profile)
     mixed = mixed_sources(sources)
     lines += _convergence_lines(results, currency, mixed, result.profile) + _checks_lines(base) + ["## Verdicts at a glance", ""]
-    n_current = sum(status == "current" for status, _ in currency.values())
-    if results and n_current < len(results):
-        lines += [f"**{len(results) - n_current} of {len(results)} results are not from the profile as now defined** "
+    n_stale = sum(status == "stale" for status, _ in currency.values())
+    n_partial = sum(status == "partial" for status, _ in currency.values())
+    if n_stale:
+        lines += [f"**{n_stale} of {len(results)} results are not from the profile as now defined** "
                   "(column \"runs\"): their verdicts are about the old definition (a changed length or recipe: training the convergence check no longer accepts) until their notebooks run again.", ""]
+    if n_partial:
+        lines += [f"**{n_partial} of {len(results)} results are partial** (column \"runs\"): they ran a subset of the "
+                  "profile's seeds or of their rows; their verdicts are about that subset.", ""]
     if mixed:
         lines += [f"**{len(mixed)} of {len(results)} results mix runs of several code commits or machines** "
                   "(column \"runs\", and \"Where the runs come from\").", ""]

@@ -61,6 +61,8 @@ def test_run_study_continues_past_failure(tmp_path, monkeypatch) -> None:
                         run_as=run_as(SimpleNamespace(profile="smoke", seeds=[5])))
     summary = driver.write_summary(driver.StudyResult("smoke")).read_text()
     line = next(ln for ln in summary.splitlines() if ln.startswith("**Convergence**"))
+    # the seed subset is counted as partial, not as a result of an older definition
+    assert "**1 of 2 results are partial**" in summary and "**1 of 2 results are not from the profile" in summary
     assert line.startswith("**Convergence** ([00_convergence](#00--convergence-t-vs-2t), **partial**: seeds [5] of")
     assert line.endswith(": 1 of 2 model families converged; not converged: ide.")
     assert summary.index(line) < summary.index("## Verdicts at a glance")
