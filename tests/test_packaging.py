@@ -53,3 +53,21 @@ def test_ci_runs_the_readme_test_command() -> None:
     readme = (REPO / "README.md").read_text()
     assert "make test" in ci
     assert "make test" in readme and "make study" in readme
+
+
+def _missing_links(doc: Path) -> tuple[int, list[str]]:
+    """How many file links ``doc`` has (``](path)``, not a URL or an anchor, relative to its
+    folder) and which of them are not in the repository."""
+    targets = {t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", doc.read_text())
+               if not t.startswith(("http://", "https://", "#", "mailto:"))}
+    return len(targets), sorted(t for t in targets if not (doc.parent / t).exists())
+
+
+def test_readme_and_summaries_link_to_files_that_exist() -> None:
+    """Every figure and file the README, the committed summaries and the checks' READMEs link to
+    is in the repository, so a figure dropped from ``figures/`` cannot stay linked."""
+    n, missing = _missing_links(REPO / "README.md")
+    assert n, "the README links no file: the pattern no longer matches its links"
+    assert not missing, f"README.md links to files not in the repository: {missing}"
+    for doc in [*REPO.glob("runs/*/summary.md"), *REPO.glob("runs/*/checks/*/README.md")]:
+        assert not _missing_links(doc)[1], f"{doc.relative_to(REPO)} links to missing files: {_missing_links(doc)[1]}"
