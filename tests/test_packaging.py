@@ -70,4 +70,5 @@ def test_readme_and_summaries_link_to_files_that_exist() -> None:
     assert n, "the README links no file: the pattern no longer matches its links"
     assert not missing, f"README.md links to files not in the repository: {missing}"
     for doc in [*REPO.glob("runs/*/summary.md"), *REPO.glob("runs/*/checks/*/README.md")]:
-        assert not _missing_links(doc)[1], f"{doc.relative_to(REPO)} links to missing files: {_missing_links(doc)[1]}"
+        missing = _missing_links(doc)[1]
+        assert not missing, f"{doc.relative_to(REPO)} links to missing files: {missing}"
