@@ -182,7 +182,8 @@ def pooled_records(profile: str, experiment: str = "00_convergence") -> Pooled:
     at other seeds or families). A record is left out (and named, with why) when it is stale
     (:func:`reidlib.study.provenance.folder_currency`: the profile's definition and recipes now),
     not on SynthReID, run with engine overrides or a notebook parameter other than
-    :data:`SELECTING_PARAMS`, or its table lacks a column of :data:`POOLED_COLUMNS`. Each
+    :data:`SELECTING_PARAMS`, or its table lacks a column of :data:`POOLED_COLUMNS`; and when it
+    adds nothing: no (row, seed) with both lengths, or only pairs already taken. Each
     (row, seed) is taken whole, its T and 2T run from the same record (never one record's T
     against another's 2T): from the main record when it has both, else from the first partial
     record with both, in folder order (the folders are named by a hash, so that order is
@@ -220,6 +221,8 @@ def pooled_records(profile: str, experiment: str = "00_convergence") -> Pooled:
         if folder == main:
             main_pairs = pairs
         if not new:
+            out.left_out.append((name, "repeats: each (row, seed) it holds with both T and 2T is pooled from a record above"
+                                 if pairs else "no (row, seed) with both its T and 2T run"))
             continue
         keep = [(str(r), int(s)) in new for r, s in zip(table["row"], table["seed"])]
         out.tidy = pd.concat([out.tidy, table.loc[keep]], ignore_index=True) if len(out.tidy) else table.loc[keep]

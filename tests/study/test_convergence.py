@@ -138,9 +138,12 @@ def test_pooled_check_adds_the_seeds_of_current_partial_records_only(tmp_path, m
     (tmp_path / "quick" / "results" / "00_convergence" / "partial" / "p7" / "results.csv").write_text("row,seed\na,4\n")
     pooled = pooled_records("quick")
     assert pooled.used == ["00_convergence", "00_convergence/partial/p1", "00_convergence/partial/p6"]
-    assert [u for u, _ in pooled.left_out] == ["00_convergence/partial/p3", "00_convergence/partial/p4",
-                                               "00_convergence/partial/p5", "00_convergence/partial/p7"]
-    assert "stale" in pooled.left_out[0][1] and "lacks length, run_dir, sq/mAP" in pooled.left_out[3][1]
+    why = dict(pooled.left_out)
+    assert list(why) == [f"00_convergence/partial/p{i}" for i in (0, 2, 3, 4, 5, 7)]   # every record not used, named
+    assert why["00_convergence/partial/p0"].startswith("repeats")       # its (a, 0) pair is the main record's
+    assert why["00_convergence/partial/p2"] == "no (row, seed) with both its T and 2T run"
+    assert why["00_convergence/partial/p3"].startswith("stale")
+    assert "lacks length, run_dir, sq/mAP" in why["00_convergence/partial/p7"]
     assert pooled.added == {"a": [1, 3]}
     assert sorted(set(zip(pooled.tidy["row"], pooled.tidy["seed"]))) == [("a", 0), ("a", 1), ("a", 3), ("b", 0)]
     table, _ = pooled_check("quick")
