@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from reidlib.study.verdict import ordering_verdicts, paired_verdict
+from reidlib.study.verdict import minimum_detectable_difference, ordering_verdicts, paired_verdict
 
 KEY_COLUMNS = ("row", "seed", "experiment", "run_dir", "seconds", "train_s")
 
@@ -75,7 +75,9 @@ def column_verdicts(tidy: pd.DataFrame, rows: Sequence[str], claims: Sequence[tu
                     z: float | None = None) -> pd.DataFrame:
     """Within each row, is column ``better`` above column ``worse``? Paired over seeds.
 
-    ``claims``: ``[("sq+rr/mAP", "sq/mAP"), ...]``; one line per row and claim.
+    ``claims``: ``[("sq+rr/mAP", "sq/mAP"), ...]``; one line per row and claim, with the
+    minimum detectable difference at that spread (``MDD (pts)``,
+    :func:`reidlib.study.verdict.minimum_detectable_difference`), as the row orderings have.
     """
     _rows_present(tidy, rows)
     _require(tidy, [c for pair in claims for c in pair])
@@ -84,9 +86,11 @@ def column_verdicts(tidy: pd.DataFrame, rows: Sequence[str], claims: Sequence[tu
         sub = tidy[tidy["row"] == r]
         for better, worse in claims:
             verdict, mean, se = paired_verdict(sub[better], sub[worse], z)
+            mdd = minimum_detectable_difference(se, len(sub), z)
             lines.append({"paper claims": f"{r}: {better} > {worse}", "seeds": len(sub),
                           "diff (pts)": round(100 * mean, 2),
-                          "se (pts)": None if math.isnan(se) else round(100 * se, 2), "verdict": verdict})
+                          "se (pts)": None if math.isnan(se) else round(100 * se, 2),
+                          "MDD (pts)": None if math.isnan(mdd) else round(100 * mdd, 2), "verdict": verdict})
     return pd.DataFrame(lines)
 
 

@@ -49,6 +49,8 @@ def test_column_verdicts_against_hand_computed_paired_stats() -> None:
     sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / 2)
     assert v.loc[0, "diff (pts)"] == pytest.approx(round(100 * mean, 2))
     assert v.loc[0, "se (pts)"] == pytest.approx(round(100 * sd / math.sqrt(3), 2))
+    # minimum detectable difference: Student's t at 2 df (4.303) times the standard error
+    assert v.loc[0, "MDD (pts)"] == pytest.approx(round(100 * 4.302653 * sd / math.sqrt(3), 2))
     # row c: diffs -0.35, -0.50, -0.20 -> t = -4.04: not past t(2 df) = 4.30, past a z = 2 screen
     assert v["verdict"].tolist() == ["holds", "within noise"]
     assert column_verdicts(_tidy(), ["a", "c"], [("sq+rr/mAP", "sq/mAP")], z=2.0)["verdict"].tolist() == [
