@@ -167,3 +167,27 @@ def sweep_rows(column: str, values: Sequence[Any], row: Callable[[Any], tuple[st
 def consecutive_claims(order: Sequence[str]) -> list[tuple[str, str]]:
     """The paper's ordering as pairwise claims: each row beats the one before it."""
     return [(order[i + 1], order[i]) for i in range(len(order) - 1)]
+
+
+def column_differences(tidy: pd.DataFrame, paper: Mapping[str, Mapping[str, Any]], row: str,
+                       columns: Mapping[str, tuple[str, str]], baseline: str) -> pd.DataFrame:
+    """Within one ``row``: each column's gain over the ``baseline`` column, ours beside the paper's
+    (:func:`baseline_differences` over the columns in place of rows), for claims that order the
+    columns of a row (MGCAM Table 3: "RR is the best distance, KISSME the worst").
+
+    ``columns``: label -> ``(our tidy column, the paper's column)``, e.g.
+    ``{"Euclidean": ("sq/mAP", "Euclidean mAP"), "KISSME": ("sq@kissme/mAP", "KISSME mAP")}``;
+    ``baseline``: one of the labels. Rows of the result: ``"<row>: <label>"`` for every label but
+    the baseline, in ``columns``' order; columns as :func:`baseline_differences`.
+    """
+    if baseline not in columns:
+        raise KeyError(f"baseline column {baseline!r} is not among the columns {list(columns)}")
+    if row not in set(tidy["row"]):
+        raise KeyError(f"row {row!r} is not in the results; rows: {list(dict.fromkeys(tidy['row']))}")
+    sub = tidy[tidy["row"] == row]
+    long = pd.concat([pd.DataFrame({"row": f"{row}: {label}", "seed": sub["seed"].to_numpy(),
+                                    "value": sub[ours].to_numpy(dtype=float)})
+                      for label, (ours, _) in columns.items()], ignore_index=True)
+    theirs = {f"{row}: {label}": {"value": paper.get(row, {}).get(col)} for label, (_, col) in columns.items()}
+    return baseline_differences(long, theirs, "value", "value", baseline=f"{row}: {baseline}",
+                                order=[f"{row}: {label}" for label in columns if label != baseline])

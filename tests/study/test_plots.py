@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reidlib.study.experiments import baseline_differences
+from reidlib.study.experiments import baseline_differences, column_differences
 from reidlib.study.plots import bar_rows, beside_paper, curve, heatmap
 
 
@@ -103,3 +103,27 @@ def test_baseline_differences_by_hand_and_beside_paper() -> None:
     assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["base", "A", "X"]
     assert any(t.get_text().strip() == "n/a" for t in fig.axes[1].texts)
     plt.close(fig)
+
+
+def test_column_differences_orders_the_columns_of_one_row_by_hand() -> None:
+    """Each column's paired per-seed gain over the baseline column of the same row, beside the
+    paper's difference of the same two columns; the baseline column itself is not a line."""
+    tidy = pd.DataFrame([{"row": r, "seed": s, "sq/mAP": e, "sq+rr/mAP": rr, "sq@kissme/mAP": k}
+                         for r, vals in {"A": [(0.50, 0.60, 0.45), (0.52, 0.61, 0.49), (0.54, 0.66, 0.50)],
+                                         "B": [(0.1, 0.2, 0.3)] * 3}.items()
+                         for s, (e, rr, k) in enumerate(vals)])
+    paper = {"A": {"Eucl": 55.0, "RR": 66.0, "KISSME": 47.5}}
+    cols = {"Euclidean": ("sq/mAP", "Eucl"), "RR": ("sq+rr/mAP", "RR"), "KISSME": ("sq@kissme/mAP", "KISSME")}
+    d = column_differences(tidy, paper, "A", cols, "Euclidean").set_index("row")
+    assert list(d.index) == ["A: RR", "A: KISSME"]
+    rr = np.array([10.0, 9.0, 12.0])   # RR - Euclidean per seed, in points
+    assert d.loc["A: RR", "ours"] == pytest.approx(rr.mean())
+    assert d.loc["A: RR", "ci"] == pytest.approx(4.302652729911275 * rr.std(ddof=1) / np.sqrt(3))
+    assert d.loc["A: RR", "paper"] == pytest.approx(11.0) and d.loc["A: KISSME", "paper"] == pytest.approx(-7.5)
+    assert d.loc["A: KISSME", "ours"] == pytest.approx(np.mean([-5.0, -3.0, -4.0]))
+    assert np.isnan(column_differences(tidy, paper, "B", cols, "Euclidean")["paper"]).all()   # B: not in the paper
+    with pytest.raises(KeyError, match="baseline column 'XQDA'"):
+        column_differences(tidy, paper, "A", cols, "XQDA")
+    with pytest.raises(KeyError, match="row 'C' is not in the results"):
+        column_differences(tidy, paper, "C", cols, "Euclidean")
+
