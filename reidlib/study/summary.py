@@ -15,10 +15,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
 from reidlib.engine.runs import git
-from reidlib.study.convergence import convergence_sentence, pooled_check
+from reidlib.study.convergence import Pooled, convergence_sentence, pooled_check
 from reidlib.study.provenance import (WITHHELD, cpu_kind, mixed_sources, provenance_lines, result_currency,
                                       run_provenance, run_sources)
 from reidlib.study.report import read_results, study_order
@@ -114,7 +116,8 @@ def write_summary(result: StudyResult) -> Path:
     currency = {r.experiment: (r.status, r.why) for r in result_currency(result.profile, results).itertuples()}
     sources = run_sources(result.profile)
     mixed = mixed_sources(sources)
-    lines += _convergence_lines(results, currency, mixed, result.profile) + _checks_lines(base) + ["## Verdicts at a glance", ""]
+    checked = pooled_check(result.profile)
+    lines += _convergence_lines(results, currency, mixed, checked) + _checks_lines(base) + ["## Verdicts at a glance", ""]
     n_stale = sum(status == "stale" for status, _ in currency.values())
     n_partial = sum(status == "partial" for status, _ in currency.values())
     if n_stale:
@@ -136,6 +139,9 @@ def write_summary(result: StudyResult) -> Path:
         verdict = " ".join(str(res.get("verdict") or "(no verdict recorded)").split()).replace("|", "/")
         if res["experiment"] in withheld:
             verdict = "**withheld**"
+        elif res["experiment"] == CONVERGENCE and checked is not None:   # its seed subset, then every seed
+            verdict = (f"{'This record' if CONVERGENCE in checked[1].used else 'This record (not pooled)'}: "
+                       f"{verdict} **At every seed recorded so far**: {convergence_sentence(checked[0])}")
         status, why = currency[res["experiment"]]
         runs = status if status == "current" else f"**{status}**: {why}".replace("|", "/")
         if res["experiment"] in mixed:
@@ -171,12 +177,12 @@ CONVERGENCE = "00_convergence"
 
 
 def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]], mixed: dict[str, str],
-                       profile: str | None = None) -> list[str]:
+                       checked: tuple[pd.DataFrame, Pooled] | None = None) -> list[str]:
     """The summary's convergence line, before any verdict: 00_convergence's verdict (with its
     currency and whether its runs mix commits or machines), or a warning that the profile's
     training length was never checked; then, where partial records of 00 add seeds (a family
     checked again at seed 1, ...), the check over every seed recorded so far
-    (:func:`reidlib.study.convergence.pooled_check`)."""
+    (``checked``: :func:`reidlib.study.convergence.pooled_check`'s table and pooling)."""
     conv = next((r for r in results if r["experiment"] == CONVERGENCE), None)
     if conv is None:
         return [f"**Convergence: not checked for this profile** (`{CONVERGENCE}` has no result): every verdict "
@@ -187,7 +193,6 @@ def _convergence_lines(results: list[dict], currency: dict[str, tuple[str, str]]
         where += f", **mixed**: {mixed[CONVERGENCE]}"
     verdict = " ".join(str(conv.get("verdict") or "(no verdict recorded)").split())
     lines = [f"**Convergence** ({where}): {verdict}", ""]
-    checked = pooled_check(profile) if profile else None
     if checked is not None:
         table, pooled = checked
         added = "; ".join(f"{row}: seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}"

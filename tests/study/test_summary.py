@@ -76,6 +76,10 @@ def test_summary_shows_the_check_at_every_seed_its_partial_records_add(tmp_path,
                                      "gain 95% CI": "-55.68 to +58.68",
                                      "CPU kind": "unknown", "verdict": "converged by the mean (seed 1 alone +6.00)"}
     assert summary.index(line) < summary.index("## Verdicts at a glance")
+    # the glance table's 00 row: its own record's verdict, then the check at every seed
+    glance = next(ln for ln in summary.splitlines() if ln.startswith("| [00](#"))
+    assert glance.startswith("| [00](#00--convergence-t-vs-2t) | This record: 1 of 1 model families converged. "
+                             "**At every seed recorded so far**: 1 of 1 model families converged (doubling")
 
 
 def test_pooled_check_says_when_00s_own_record_is_stale(tmp_path, monkeypatch):
@@ -90,3 +94,5 @@ def test_pooled_check_says_when_00s_own_record_is_stale(tmp_path, monkeypatch):
     assert "Seeds added to the line above" not in line
     assert "00's own record is not pooled" in line and "the seeds here: mr: seed 1." in line
     assert "Not pooled: `results/00_convergence` (stale: the profile changed since: epochs 999 ->" in summary
+    glance = next(ln for ln in summary.splitlines() if ln.startswith("| [00](#"))
+    assert "| This record (not pooled): 1 of 1 model families converged. **At every seed recorded so far**: " in glance
