@@ -142,6 +142,10 @@ def difficulty_verdict(ranges: pd.DataFrame, mask_verdicts: pd.DataFrame) -> str
     cnn = mask_verdicts[mask_verdicts["paper claims"].str.startswith("CNN")]
     held = int((cnn["verdict"] == "holds").sum())
     rev = cnn.loc[cnn["verdict"] == "reversed", "paper claims"].tolist()
-    text = (f"Rank-1 is well above chance for {above} of {n} rows and below 100% for {below} of {n}; "
-            f"the mask helps the CNN beyond the seed spread in {held} of {len(cnn)} comparisons")
+    text = f"Rank-1 is well above chance for {above} of {n} rows and below 100% for {below} of {n}; "
+    if "seeds" in cnn.columns and len(cnn) and (cnn["seeds"] < 2).all():   # no spread: no test
+        agree = int((cnn["diff (pts)"] > 0).sum())
+        return text + (f"not tested at 1 seed (a paired t-test needs at least 2): the mask helps the CNN "
+                       f"at this seed in {agree} of {len(cnn)} comparisons.")
+    text += f"the mask helps the CNN beyond the seed spread in {held} of {len(cnn)} comparisons"
     return text + (f" and hurts in: {', '.join(rev)}." if rev else ".")

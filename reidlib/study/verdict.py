@@ -107,8 +107,14 @@ def minimum_detectable_difference(se: float, n: int, z: float | None = None) -> 
 
 
 def headline(verdicts: pd.DataFrame) -> str:
-    """A one-sentence summary of :func:`ordering_verdicts`."""
+    """A one-sentence summary of :func:`ordering_verdicts`. With one seed (no spread) nothing is
+    tested, and the sentence says so, giving how many orderings point the paper's way at that seed
+    instead of "0 of n hold" (a count no single seed could raise)."""
     n = len(verdicts)
+    if "seeds" in verdicts.columns and n and (verdicts["seeds"] < 2).all():
+        agree = int((verdicts["diff (pts)"] > 0).sum())
+        return (f"not tested: 1 seed (a paired t-test needs at least 2); at this seed {agree} of {n} "
+                f"of the paper's orderings point the paper's way.")
     held = int((verdicts["verdict"] == "holds").sum())
     rev = verdicts.loc[verdicts["verdict"] == "reversed", "paper claims"].tolist()
     text = f"{held} of {n} of the paper's orderings hold beyond the seed spread (paired t-test, p < 0.05)"

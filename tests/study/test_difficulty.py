@@ -86,3 +86,17 @@ def test_difficulty_verdict_counts() -> None:
     s = difficulty_verdict(ranges, mv)
     assert "above chance for 1 of 2" in s and "below 100% for 2 of 2" in s
     assert "in 1 of 2 comparisons" in s and "hurts in: CNN masked RGB [m] > CNN RGB [m]" in s
+
+
+def test_difficulty_verdict_at_one_seed_says_nothing_was_tested() -> None:
+    from reidlib.study.difficulty import difficulty_verdict
+
+    ranges = pd.DataFrame({"well above chance": [True], "below 100%": [True]})
+    mv = pd.DataFrame({"paper claims": ["CNN RGB-M [m] > CNN RGB [m]", "CNN masked RGB [m] > CNN RGB [m]",
+                                        "histogram masked [m] > histogram full image [m]"],
+                       "seeds": [1, 1, 1], "diff (pts)": [3.0, -1.0, 2.0],
+                       "verdict": ["within noise (1 seed, no test)"] * 3})
+    s = difficulty_verdict(ranges, mv)
+    assert s.endswith("not tested at 1 seed (a paired t-test needs at least 2): the mask helps the CNN "
+                      "at this seed in 1 of 2 comparisons.")
+    assert "beyond the seed spread" not in s

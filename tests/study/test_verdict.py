@@ -91,3 +91,16 @@ def test_ordering_verdicts_report_the_mdd() -> None:
     import statistics
     assert math.isclose(v.loc[0, "MDD (pts)"], round(100 * 4.302652729911275 * statistics.stdev(d) / math.sqrt(3), 2))
     assert "smallest detectable difference" in headline(v)
+
+
+def test_headline_at_one_seed_says_nothing_was_tested() -> None:
+    """One seed has no spread: the headline must not read "0 of n hold" (no seed could raise it)
+    but say no test was made, and count the orderings pointing the paper's way at that seed."""
+    tidy = pd.DataFrame({"row": ["a", "b", "c"], "seed": [0, 0, 0], "mAP": [0.6, 0.5, 0.7]})
+    t = ordering_verdicts(tidy, [("a", "b"), ("a", "c"), ("c", "b")])   # diffs +10, -10, +20 points
+    assert t["verdict"].tolist() == ["within noise (1 seed, no test)"] * 3
+    assert headline(t) == ("not tested: 1 seed (a paired t-test needs at least 2); at this seed 2 of 3 "
+                           "of the paper's orderings point the paper's way.")
+    two = pd.concat([tidy, tidy.assign(seed=1, mAP=tidy["mAP"] + [0.01, 0.0, 0.0])])
+    # 2 seeds: differences 10 and 11 points, se 0.5, t = 21 > 12.71: tested, and it holds
+    assert headline(ordering_verdicts(two, [("a", "b")])).startswith("1 of 1 of the paper's orderings hold")
