@@ -11,7 +11,9 @@ of the doubled run is below ``abs_pts`` mAP points (2) *or* below ``rel`` of the
 A profile whose rows fail the check says so in its summary (the verdict of this experiment).
 The doubling must change nothing but the length: where a seed's T and 2T runs were trained on
 different CPU kinds (``env.json``; AVX2 against AVX-512 was measured to move one MaskReID run by
-3-4 SQ mAP points, as much as the threshold, issue 16) the row is **undecided**, not judged.
+3-4 SQ mAP points, as much as the threshold, issue 16) that seed is left out: the row is judged on
+its other seeds where at least 2 have T and 2T on one kind (the verdict names the seeds left out),
+else it is **undecided**, not judged.
 :func:`learning_curve` reads a run's ``epochs.csv`` (the engine evaluates every ``eval_every``
 epochs) into SQ mAP against training steps, for the learning-curve figure.
 """
@@ -109,43 +111,53 @@ def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq
     """One line per row: mean ``metric`` at T and 2T (points), gain, each seed's own gain
     (``"0: -3.13, 1: +5.75"``: the spread the mean hides) and the 95% interval of their mean
     (:func:`gain_interval`; informative, the rule reads the mean), the CPU kinds its runs were
-    trained on, and the verdict (``converged`` / ``not converged``, or :data:`UNDECIDED` where a
-    seed's T and 2T runs differ in CPU kind; module docstring; a converged row with a seed whose
+    trained on, and the verdict (``converged`` / ``not converged``, judged on the seeds whose T and
+    2T runs share a CPU kind where at least 2 do and naming any seed left out, else :data:`UNDECIDED`
+    where a seed's T and 2T runs differ in CPU kind; module docstring; a converged row with a seed whose
     own gain fails the rule reads :data:`MEAN_ONLY`, naming the seed); rows in the order of ``short``."""
     lines = []
     for row in dict.fromkeys(short["row"]):
-        a = 100 * short.loc[short["row"] == row, metric].astype(float)
-        b = 100 * long.loc[long["row"] == row, metric].astype(float)
-        if b.empty:
+        if long.loc[long["row"] == row].empty:
             raise KeyError(f"row {row!r} has no doubled run; rows there: {sorted(set(long['row']))}")
+        kt, k2t = _cpu_kinds(short, row), _cpu_kinds(long, row)
+        kinds = ", ".join(sorted({*kt.values(), *k2t.values()})) or "-"
+        mixed = sorted(s for s in kt if s in k2t and kt[s] != k2t[s])
+        clean = sorted(s for s in kt if s in k2t and kt[s] == k2t[s])
+        left_out = ""
+        if mixed and len(clean) >= 2:   # judge on the unconfounded seeds only (module docstring)
+            short_r, long_r = (t[(t["row"] == row) & t["seed"].isin(clean)] for t in (short, long))
+            left_out = f" (seed {', '.join(map(str, mixed))} left out: T and 2T on different CPU kinds)"
+            mixed = []
+        else:
+            short_r, long_r = short[short["row"] == row], long[long["row"] == row]
+        a = 100 * short_r[metric].astype(float)
+        b = 100 * long_r[metric].astype(float)
         gain = float(b.mean() - a.mean())
         ok = _passes(gain, float(a.mean()), abs_pts, rel)
         seed_gains: dict[int, float] = {}
         lone: list[str] = []
         if "seed" in short and "seed" in long:
-            sa = 100 * short[short["row"] == row].groupby("seed")[metric].mean().astype(float)
-            sb = 100 * long[long["row"] == row].groupby("seed")[metric].mean().astype(float)
+            sa = 100 * short_r.groupby("seed")[metric].mean().astype(float)
+            sb = 100 * long_r.groupby("seed")[metric].mean().astype(float)
             seed_gains = {int(k): float(sb[k] - sa[k]) for k in sa.index if k in sb.index}
             lone = [f"seed {k} alone {g:+.2f}" for k, g in seed_gains.items()
                     if not _passes(g, float(sa[k]), abs_pts, rel)]
         per_seed = ", ".join(f"{k}: {g:+.2f}" for k, g in seed_gains.items())
         ci = gain_interval(list(seed_gains.values()))
-        kt, k2t = _cpu_kinds(short, row), _cpu_kinds(long, row)
-        mixed = sorted(s for s in kt if s in k2t and kt[s] != k2t[s])
         lines.append({"row": row, "seeds": int(a.size), f"{metric} T": round(float(a.mean()), 2),
                       f"{metric} 2T": round(float(b.mean()), 2), "gain (pts)": round(gain, 2),
                       "gain per seed": per_seed or "-",
                       "gain 95% CI": f"{ci[0]:+.2f} to {ci[1]:+.2f}" if ci else "-",
-                      "CPU kind": ", ".join(sorted({*kt.values(), *k2t.values()})) or "-",
+                      "CPU kind": kinds,
                       "verdict": (f"{UNDECIDED} (seed {', '.join(map(str, mixed))})" if mixed
-                                  else (f"{MEAN_ONLY} ({'; '.join(lone)})" if len(seed_gains) > 1 and lone
-                                        else "converged") if ok else "not converged")})
+                                  else ((f"{MEAN_ONLY} ({'; '.join(lone)})" if len(seed_gains) > 1 and lone
+                                         else "converged") if ok else "not converged") + left_out)})
     return pd.DataFrame(lines)
 
 
 def convergence_sentence(table: pd.DataFrame, abs_pts: float = 2.0, rel: float = 0.03) -> str:
     """``"4 of 6 families converged (...); not converged: ...; undecided (...): ..."``."""
-    bad = table.loc[table["verdict"] == "not converged", "row"].tolist()
+    bad = table.loc[table["verdict"].str.startswith("not converged"), "row"].tolist()
     open_ = table.loc[table["verdict"].str.startswith(UNDECIDED), "row"].tolist()
     mean_only = table.loc[table["verdict"].str.startswith(MEAN_ONLY), "row"].tolist()
     text = (f"{len(table) - len(bad) - len(open_)} of {len(table)} model families converged (doubling the "
@@ -154,6 +166,10 @@ def convergence_sentence(table: pd.DataFrame, abs_pts: float = 2.0, rel: float =
         text += f" ({', '.join(mean_only)} by the mean only: a seed alone gains more than that)"
     if bad:
         text += f"; not converged, so their rows' verdicts are about training length: {', '.join(bad)}"
+    partly = [f"{r} ({v[v.rindex('(seed ') + 1:v.index(' left out')]})"
+              for r, v in zip(table["row"], table["verdict"]) if v.endswith("left out: T and 2T on different CPU kinds)")]
+    if partly:
+        text += f"; judged without the seeds whose T and 2T runs differ in CPU kind: {', '.join(partly)}"
     if open_:
         text += (f"; undecided, their T and 2T runs were trained on different CPU kinds (a confound as large "
                  f"as the threshold): {', '.join(open_)}")

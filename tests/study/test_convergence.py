@@ -163,3 +163,31 @@ def test_a_row_whose_mean_passes_while_a_seed_alone_fails_says_so() -> None:
     assert text.startswith("2 of 2 model families converged") and "(a by the mean only" in text
     one_seed = convergence_table(_tidy({"a": [0.71]}), _tidy({"a": [0.77]}))
     assert one_seed["verdict"].tolist() == ["not converged"]   # one seed: the mean is that seed
+
+
+def test_a_confounded_seed_is_left_out_where_two_unconfounded_seeds_remain(tmp_path, monkeypatch) -> None:
+    """Seed 0's T on AVX2 and 2T on AVX-512 (ECN in ``quick``): the row is judged on seeds 1 and 2
+    (each T and 2T on AVX-512), and the verdict names seed 0 as left out."""
+    monkeypatch.setenv("REIDLIB_RUNS", str(tmp_path))
+    avx2, avx512 = {"cpu_capability": "AVX2"}, {"cpu_capability": "AVX512", "avx512": True}
+    for name, machine in {"e/t0": avx2, "e/l0": avx512, "e/t1": avx512, "e/l1": avx512,
+                          "e/t2": avx512, "e/l2": avx512}.items():
+        _run(tmp_path, name, machine)
+    # seed 0 alone would gain +10 (not converged); seeds 1 and 2 gain +1.0 and +2.5 (mean +1.75 < 2)
+    short = pd.DataFrame([{"row": "ecn", "seed": s, "run_dir": f"e/t{s}", "sq/mAP": v}
+                          for s, v in ((0, 0.30), (1, 0.32), (2, 0.33))])
+    long = pd.DataFrame([{"row": "ecn", "seed": s, "run_dir": f"e/l{s}", "sq/mAP": v}
+                         for s, v in ((0, 0.40), (1, 0.33), (2, 0.355))])
+    t = convergence_table(short, long)
+    assert t.loc[0, "verdict"] == ("converged by the mean (seed 2 alone +2.50) "
+                                   "(seed 0 left out: T and 2T on different CPU kinds)")
+    assert t.loc[0, "seeds"] == 2 and t.loc[0, "gain (pts)"] == 1.75
+    assert t.loc[0, "sq/mAP T"] == 32.5 and t.loc[0, "gain per seed"] == "1: +1.00, 2: +2.50"
+    assert t.loc[0, "CPU kind"] == "AVX-512, AVX2"
+    text = convergence_sentence(t)
+    assert text.startswith("1 of 1 model families converged")
+    assert "judged without the seeds whose T and 2T runs differ in CPU kind: ecn (seed 0)" in text
+    long.loc[2, "sq/mAP"] = 0.40   # seed 2 gains +7: mean +4.0 over seeds 1-2, not converged
+    t = convergence_table(short, long)
+    assert t.loc[0, "verdict"] == "not converged (seed 0 left out: T and 2T on different CPU kinds)"
+    assert "about training length: ecn" in convergence_sentence(t)
