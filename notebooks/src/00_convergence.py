@@ -12,9 +12,10 @@
 # everything else equal, for 2T, with the profile's seeds (one family's T and 2T runs before
 # the next family's). A row is
 # **converged** when doubling the training gains less than 2 SQ mAP points or less than 3%.
-# The doubling must change nothing but the length: a row where a seed's T and 2T runs were
-# trained on different CPU kinds (AVX2 vs AVX-512: measured to move a MaskReID run by 3-4 points)
-# is **undecided**, not judged (the table's `CPU kind` column).
+# The doubling must change nothing but the length: a seed whose T and 2T runs were trained on
+# different CPU kinds (AVX2 vs AVX-512: measured to move a MaskReID run by 3-4 points) is left
+# out, the row judged on its other seeds where at least 2 remain (the verdict names the seed),
+# else the row is **undecided**, not judged (the table's `CPU kind` column).
 # The 2T runs are evaluated along the way for the learning curves.
 
 # %%
