@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from reidlib.data.base import ReIDDataset
+from reidlib.study.verdict import pointing_the_papers_way
 
 #: CNN input kinds (reidlib.models.inputs) -> table label
 CNN_INPUTS = {"rgb": "RGB", "masked_rgb": "masked RGB", "rgbm": "RGB-M"}
@@ -143,8 +144,8 @@ def difficulty_verdict(ranges: pd.DataFrame, mask_verdicts: pd.DataFrame) -> str
     held = int((cnn["verdict"] == "holds").sum())
     rev = cnn.loc[cnn["verdict"] == "reversed", "paper claims"].tolist()
     text = f"Rank-1 is well above chance for {above} of {n} rows and below 100% for {below} of {n}; "
-    if "seeds" in cnn.columns and len(cnn) and (cnn["seeds"] < 2).all():   # no spread: no test
-        agree = int((cnn["diff (pts)"] > 0).sum())
+    agree = pointing_the_papers_way(cnn)
+    if agree is not None:   # one seed: no spread, no test
         return text + (f"not tested at 1 seed (a paired t-test needs at least 2): the mask helps the CNN "
                        f"at this seed in {agree} of {len(cnn)} comparisons.")
     text += f"the mask helps the CNN beyond the seed spread in {held} of {len(cnn)} comparisons"

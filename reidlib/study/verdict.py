@@ -106,13 +106,21 @@ def minimum_detectable_difference(se: float, n: int, z: float | None = None) -> 
     return critical_value(n, z) * se
 
 
+def pointing_the_papers_way(verdicts: pd.DataFrame) -> int | None:
+    """At one seed (every line of :func:`ordering_verdicts` with ``seeds`` < 2: no spread, no
+    test), how many of its orderings have a positive difference; None where any line was tested."""
+    if "seeds" in verdicts.columns and len(verdicts) and (verdicts["seeds"] < 2).all():
+        return int((verdicts["diff (pts)"] > 0).sum())
+    return None
+
+
 def headline(verdicts: pd.DataFrame) -> str:
     """A one-sentence summary of :func:`ordering_verdicts`. With one seed (no spread) nothing is
     tested, and the sentence says so, giving how many orderings point the paper's way at that seed
     instead of "0 of n hold" (a count no single seed could raise)."""
     n = len(verdicts)
-    if "seeds" in verdicts.columns and n and (verdicts["seeds"] < 2).all():
-        agree = int((verdicts["diff (pts)"] > 0).sum())
+    agree = pointing_the_papers_way(verdicts)
+    if agree is not None:
         return (f"not tested: 1 seed (a paired t-test needs at least 2); at this seed {agree} of {n} "
                 f"of the paper's orderings point the paper's way.")
     held = int((verdicts["verdict"] == "holds").sum())
