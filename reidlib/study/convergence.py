@@ -19,6 +19,7 @@ epochs) into SQ mAP against training steps, for the learning-curve figure.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -106,6 +107,11 @@ def gain_interval(gains: list[float]) -> tuple[float, float] | None:
     return float(g.mean() - half), float(g.mean() + half)
 
 
+#: the verdict's suffix naming the seeds a row was judged without (read back by the sentence)
+LEFT_OUT = "left out: T and 2T on different CPU kinds"
+_LEFT_OUT_RE = re.compile(r"\((seeds? [0-9, ]+) " + re.escape(LEFT_OUT) + r"\)$")
+
+
 def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq/mAP",
                       abs_pts: float = 2.0, rel: float = 0.03) -> pd.DataFrame:
     """One line per row: mean ``metric`` at T and 2T (points), gain, each seed's own gain
@@ -126,7 +132,7 @@ def convergence_table(short: pd.DataFrame, long: pd.DataFrame, metric: str = "sq
         left_out = ""
         if mixed and len(clean) >= 2:   # judge on the unconfounded seeds only (module docstring)
             short_r, long_r = (t[(t["row"] == row) & t["seed"].isin(clean)] for t in (short, long))
-            left_out = f" (seed {', '.join(map(str, mixed))} left out: T and 2T on different CPU kinds)"
+            left_out = f" (seed {', '.join(map(str, mixed))} {LEFT_OUT})"
             mixed = []
         else:
             short_r, long_r = short[short["row"] == row], long[long["row"] == row]
@@ -166,8 +172,8 @@ def convergence_sentence(table: pd.DataFrame, abs_pts: float = 2.0, rel: float =
         text += f" ({', '.join(mean_only)} by the mean only: a seed alone gains more than that)"
     if bad:
         text += f"; not converged, so their rows' verdicts are about training length: {', '.join(bad)}"
-    partly = [f"{r} ({v[v.rindex('(seed ') + 1:v.index(' left out')]})"
-              for r, v in zip(table["row"], table["verdict"]) if v.endswith("left out: T and 2T on different CPU kinds)")]
+    partly = [f"{r} ({m.group(1)})" for r, v in zip(table["row"], table["verdict"])
+              if (m := _LEFT_OUT_RE.search(v))]
     if partly:
         text += f"; judged without the seeds whose T and 2T runs differ in CPU kind: {', '.join(partly)}"
     if open_:
