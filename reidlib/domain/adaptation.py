@@ -41,6 +41,7 @@ from reidlib.engine.hooks import Hook
 from reidlib.engine.loop import LossTerm, Trainer
 from reidlib.engine.precision import FormatPlan, apply_format, plan_format
 from reidlib.engine.recipes import training_recipe
+from reidlib.engine.schedule import scale_rates
 from reidlib.engine.runs import Run
 
 from .camstyle import FolderCamStyle, StatsCamStyle
@@ -116,7 +117,8 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
                        cache_images: bool = True, erase_p: float = 0.5, evaluate: bool = True,
                        quiet: bool = True, model_kwargs: Mapping[str, Any] | None = None,
                        profile_format: Mapping[str, Any] | None = None, from_scratch: bool = False,
-                       eval_every: int = 0, run: Run | None = None) -> tuple[torch.nn.Module, dict[str, float]]:
+                       eval_every: int = 0, run: Run | None = None,
+                       lr_scale: float = 1.0) -> tuple[torch.nn.Module, dict[str, float]]:
     """Train ``method`` (module docstring) and return ``(model, metrics on target query/gallery)``.
 
     ``camstyle``: ``"stats"`` (per-camera colour statistics, a stand-in), a folder of
@@ -129,7 +131,8 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
     ``profile.from_scratch``), so the recipe's fine-tuning rates are lifted as for every engine
     run (:meth:`reidlib.engine.schedule.Recipe.from_scratch`: SemParts' Adam 3e-4 -> 3e-3).
     ``eval_every``: also evaluate on the target every that many epochs (0: at the end only), for
-    learning curves (the profile's ``eval_every``). ``run``: the
+    learning curves (the profile's ``eval_every``). ``lr_scale``: every rate of the recipe times
+    this (:func:`reidlib.engine.schedule.scale_rates`; 1.0: the recipe's). ``run``: the
     run folder (:func:`reidlib.domain.runs.run_cross_domain` opens it): checkpoints, resume,
     epochs.csv and metrics.json, as every engine run.
     """
@@ -154,7 +157,8 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
     plan = (plan_format(profile_format, "semparts") if profile_format is not None
             else FormatPlan("cpu", "fp32", None, False, False, False))
     apply_format(model, plan)
-    rec = training_recipe(recipe, epochs, from_scratch, bool((model_kwargs or {}).get("pretrained")))
+    rec = scale_rates(training_recipe(recipe, epochs, from_scratch, bool((model_kwargs or {}).get("pretrained"))),
+                      lr_scale)
     n_ep = rec.epochs
     sampler = RandomIdentitySampler(src.pids.tolist(), batch_p, batch_k, seed=seed)
     groups = {"classifier": ["model.classifiers", "classifiers"], "new": ["model.part_classifier", "part_classifier"]}

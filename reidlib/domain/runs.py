@@ -14,7 +14,9 @@ engine's dotted keys (``reidlib.engine.experiment.apply_override``)::
                     "seg_weight": 1.0, "camstyle": "stats", "recipe": "cross_domain", "erase_p": 0.5},
      "model": {"kwargs": {}}}
 
-e.g. ``{"profile.epochs": 4, "adaptation.lam": 0.3}``. ``profile.*`` keys apply first. The
+e.g. ``{"profile.epochs": 4, "adaptation.lam": 0.3}``; ``adaptation.lr_scale`` multiplies every
+learning rate of the recipe (after the from-scratch lift), for measuring a schedule; at 1.0 it
+is left out of the config (:data:`ADDED_AT_DEFAULT`), so the runs trained before it keep their ids. ``profile.*`` keys apply first. The
 ``key`` of a domain is its data identity: SynthReID's cache key, or a digest of a real data
 set's files (:func:`reidlib.data.fingerprint.records_fingerprint`), so changed data never
 reuses an old run. The hyper-parameters are ECN's (Zhong et al. 2019, sec. 4.2) and SemParts'
@@ -35,7 +37,10 @@ EXPERIMENT = "cross_domain"
 #: every key of ``cfg["adaptation"]`` (the method's hyper-parameters, see adaptation.py)
 ADAPTATION_DEFAULT: dict[str, Any] = {"lam": None, "beta": 0.05, "knn": 6, "alpha": 0.01, "knn_start": None,
                                       "seg_weight": 1.0, "camstyle": "stats", "recipe": "cross_domain",
-                                      "erase_p": 0.5}
+                                      "erase_p": 0.5, "lr_scale": 1.0}
+#: adaptation keys added after runs were committed: at these values they are left out of the
+#: resolved config, so every run trained before the key existed keeps its id (and is reused)
+ADDED_AT_DEFAULT: dict[str, Any] = {"lr_scale": 1.0}
 
 
 def _domain_key(domain: str | ReIDDataset, preset: str, root: str | Path | None) -> str:
@@ -88,6 +93,13 @@ def resolve_cross_domain(source: str | ReIDDataset, target: str | ReIDDataset, m
     lam = cfg["adaptation"]["lam"]
     if lam is not None and not 0.0 <= float(lam) <= 1.0:
         raise ValueError(f"adaptation.lam (source/target weight) must be in [0, 1] or null, got {lam}")
+    scale = cfg["adaptation"]["lr_scale"]
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not float(scale) > 0.0:
+        raise ValueError(f"adaptation.lr_scale (multiplies every learning rate of the recipe) must be a "
+                         f"number > 0, got {scale!r}")
+    for k, v in ADDED_AT_DEFAULT.items():
+        if cfg["adaptation"][k] == v:
+            del cfg["adaptation"][k]
     preset = cfg["profile"]["data_preset"]
     cfg["source"]["key"] = _domain_key(source, preset, cfg["source"]["root"])
     cfg["target"]["key"] = _domain_key(target, preset, cfg["target"]["root"])

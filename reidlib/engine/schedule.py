@@ -279,3 +279,15 @@ def set_lrs(optimizer: torch.optim.Optimizer, stage: Stage, epoch_in_stage: int)
 
 def trainable(params: Iterable[nn.Parameter]) -> int:
     return sum(p.numel() for p in params if p.requires_grad)
+
+
+def scale_rates(recipe: Recipe, scale: float) -> Recipe:
+    """``recipe`` with every stage's every group's learning rate times ``scale`` (> 0); the
+    epochs, milestones and decay unchanged. For measuring a schedule (e.g. the cross-domain
+    trainer's ``adaptation.lr_scale``); ``scale == 1`` returns ``recipe`` itself."""
+    if not float(scale) > 0.0:
+        raise ValueError(f"learning-rate scale must be > 0, got {scale!r}")
+    if float(scale) == 1.0:
+        return recipe
+    return Recipe(recipe.name, [replace(s, lrs={g: lr * float(scale) for g, lr in s.lrs.items()})
+                                for s in recipe.stages])

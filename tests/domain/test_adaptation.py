@@ -159,3 +159,27 @@ def test_batch_sampler_two_streams_covers_target():
     tgt = [i - 10 for b in batches for i in b[2:]]
     assert sorted(tgt[:4]) == [0, 1, 2, 3] and sorted(tgt[4:8]) == [0, 1, 2, 3]
     assert strip_labels([{"path": "a", "pid": 3}]) == [{"path": "a", "pid": -1}]
+
+
+def test_lr_scale_multiplies_every_rate_and_keeps_earlier_run_ids(domains, tmp_path):
+    """``adaptation.lr_scale`` scales the recipe's rates (after the from-scratch lift: SemParts'
+    Adam 3e-4 -> 3e-3 -> x0.5 = 1.5e-3); at 1.0 it is not in the config, so the adaptation keys
+    are exactly those every committed cross-domain run was hashed with (their ids unchanged)."""
+    from reidlib.domain import resolve_cross_domain
+    from reidlib.engine.runs import read_csv, run_id
+
+    src, tgt = domains
+    before = {"lam", "beta", "knn", "alpha", "knn_start", "seg_weight", "camstyle", "recipe", "erase_p"}
+    plain = resolve_cross_domain(src, tgt, "ecn", "smoke", FAST_OVERRIDES)
+    assert set(plain["adaptation"]) == before
+    assert resolve_cross_domain(src, tgt, "ecn", "smoke", {**FAST_OVERRIDES, "adaptation.lr_scale": 1.0}) == plain
+    ov = {**FAST_OVERRIDES, "adaptation.lr_scale": 0.5}
+    scaled = resolve_cross_domain(src, tgt, "direct", "smoke", ov)
+    assert scaled["adaptation"]["lr_scale"] == 0.5
+    assert run_id(scaled) != run_id(resolve_cross_domain(src, tgt, "direct", "smoke", FAST_OVERRIDES))
+    run_cross_domain(src, tgt, "direct", profile="smoke", overrides=ov, runs_root=tmp_path)
+    rows = read_csv(tmp_path / "cross_domain" / run_id(scaled) / "epochs.csv")
+    assert float(rows[0]["lr/base"]) == pytest.approx(1.5e-3)
+    for bad in (0, -1.0, "fast", True):
+        with pytest.raises(ValueError, match="adaptation.lr_scale"):
+            resolve_cross_domain(src, tgt, "ecn", "smoke", {"adaptation.lr_scale": bad})
