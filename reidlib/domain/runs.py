@@ -16,7 +16,8 @@ engine's dotted keys (``reidlib.engine.experiment.apply_override``)::
 
 e.g. ``{"profile.epochs": 4, "adaptation.lam": 0.3}``; ``adaptation.lr_scale`` multiplies every
 learning rate of the recipe (after the from-scratch lift), for measuring a schedule; at 1.0 it
-is left out of the config (:data:`ADDED_AT_DEFAULT`), so the runs trained before it keep their ids. ``profile.*`` keys apply first. The
+is left out of the config (:data:`ADDED_LATER`), so the runs trained before it keep their ids.
+``profile.*`` keys apply first. The
 ``key`` of a domain is its data identity: SynthReID's cache key, or a digest of a real data
 set's files (:func:`reidlib.data.fingerprint.records_fingerprint`), so changed data never
 reuses an old run. The hyper-parameters are ECN's (Zhong et al. 2019, sec. 4.2) and SemParts'
@@ -38,9 +39,9 @@ EXPERIMENT = "cross_domain"
 ADAPTATION_DEFAULT: dict[str, Any] = {"lam": None, "beta": 0.05, "knn": 6, "alpha": 0.01, "knn_start": None,
                                       "seg_weight": 1.0, "camstyle": "stats", "recipe": "cross_domain",
                                       "erase_p": 0.5, "lr_scale": 1.0}
-#: adaptation keys added after runs were committed: at these values they are left out of the
-#: resolved config, so every run trained before the key existed keeps its id (and is reused)
-ADDED_AT_DEFAULT: dict[str, Any] = {"lr_scale": 1.0}
+#: adaptation keys added after runs were committed: at their :data:`ADAPTATION_DEFAULT` value they
+#: are left out of the resolved config, so every run trained before the key existed keeps its id
+ADDED_LATER: tuple[str, ...] = ("lr_scale",)
 
 
 def _domain_key(domain: str | ReIDDataset, preset: str, root: str | Path | None) -> str:
@@ -97,8 +98,8 @@ def resolve_cross_domain(source: str | ReIDDataset, target: str | ReIDDataset, m
     if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not float(scale) > 0.0:
         raise ValueError(f"adaptation.lr_scale (multiplies every learning rate of the recipe) must be a "
                          f"number > 0, got {scale!r}")
-    for k, v in ADDED_AT_DEFAULT.items():
-        if cfg["adaptation"][k] == v:
+    for k in ADDED_LATER:
+        if cfg["adaptation"][k] == ADAPTATION_DEFAULT[k]:
             del cfg["adaptation"][k]
     preset = cfg["profile"]["data_preset"]
     cfg["source"]["key"] = _domain_key(source, preset, cfg["source"]["root"])
