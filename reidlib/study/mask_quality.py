@@ -16,7 +16,7 @@ method meets its RGB baseline, paired over seeds), :func:`mask_quality_sentence`
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import pandas as pd
 
@@ -24,11 +24,28 @@ from reidlib.study.verdict import minimum_detectable_difference, paired_verdict
 
 Row = tuple[str, Mapping[str, Any]]
 
-#: mask-quality methods: name -> (label, mask row source in ROWS, RGB baseline source in ROWS)
-MASK_METHODS: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
-    "mpm": ("MPM-LTL", ("masks", "true masks"), ("masks", "no mask (RGB)")),
-    "mgcam": ("MGCAM", ("E1", "MGCAM RGB-M"), ("E1", "MSCAN RGB")),
+
+class MaskMethod(NamedTuple):
+    """One method of the experiment: its label, its true-mask row and its RGB baseline's row
+    (``(table, row)`` in ``ROWS``), and the baseline's model when it is not the method's own
+    network without masks (MGCAM's baseline is MSCAN on RGB, MGCAM Table 2)."""
+
+    label: str
+    mask_row: tuple[str, str]
+    rgb_row: tuple[str, str]
+    rgb_model: str | None = None
+
+    @property
+    def rgb_name(self) -> str:
+        """The baseline row's name: ``"no mask (RGB)"``, or ``"no mask (MSCAN RGB)"``."""
+        return f"no mask ({self.rgb_model} RGB)" if self.rgb_model else RGB_SOURCE
+
+
+MASK_METHODS: dict[str, MaskMethod] = {
+    "mpm": MaskMethod("MPM-LTL", mask_row=("masks", "true masks"), rgb_row=("masks", "no mask (RGB)")),
+    "mgcam": MaskMethod("MGCAM", mask_row=("E1", "MGCAM RGB-M"), rgb_row=("E1", "MSCAN RGB"), rgb_model="MSCAN"),
 }
+#: the ``source`` of every RGB baseline row (its row label names the baseline's model: ``MaskMethod.rgb_name``)
 RGB_SOURCE = "no mask (RGB)"
 
 
@@ -61,8 +78,9 @@ def mask_quality_rows(methods: Sequence[str], ious: Sequence[float], segmenters:
 
     Per method (``mpm``, ``mgcam``): true masks (IoU 1.0), masks degraded to each of ``ious``
     (``data.masks="degraded"``), masks extracted by each segmenter, and the no-mask baseline.
-    Labels are ``"<method label>: <source>"``; rows equal to ``ROWS`` entries resolve to
-    the same runs. The frame has ``row, method, source, mask IoU`` (NaN for extracted/RGB).
+    Labels are ``"<method label>: <source>"`` (the baseline's: ``MaskMethod.rgb_name``, e.g.
+    ``"MGCAM: no mask (MSCAN RGB)"``, its ``source`` is ``RGB_SOURCE``); rows equal to ``ROWS``
+    entries resolve to the same runs. The frame has ``row, method, source, mask IoU`` (NaN for extracted/RGB).
     """
     from reidlib.study.rows import ROWS
 
@@ -75,18 +93,18 @@ def mask_quality_rows(methods: Sequence[str], ious: Sequence[float], segmenters:
     rows: dict[str, Row] = {}
     meta = []
     for m in methods:
-        label, (eid, true_row), (beid, rgb_row) = MASK_METHODS[m]
-        base = ROWS[eid][true_row]
+        spec = MASK_METHODS[m]
+        base = ROWS[spec.mask_row[0]][spec.mask_row[1]]
         entries: list[tuple[str, float, dict[str, Any], Row]] = [("true masks", 1.0, {}, base)]
         entries += [(f"degraded IoU {q}", float(q), {"data.masks": "degraded", "data.mask_iou": float(q)}, base)
                     for q in ious]
         entries += [(f"extracted ({s})", float("nan"), {"data.masks": "extracted", "data.segmenter": s}, base)
                     for s in segmenters]
-        entries.append((RGB_SOURCE, float("nan"), _study_masks(dataset), ROWS[beid][rgb_row]))
+        entries.append((RGB_SOURCE, float("nan"), _study_masks(dataset), ROWS[spec.rgb_row[0]][spec.rgb_row[1]]))
         for source, iou, extra, row in entries:
-            key = f"{label}: {source}"
+            key = f"{spec.label}: {spec.rgb_name if source == RGB_SOURCE else source}"
             rows[key] = _with_data(row, dataset, data_root, overrides, **extra)
-            meta.append({"row": key, "method": label, "source": source, "mask IoU": iou})
+            meta.append({"row": key, "method": spec.label, "source": source, "mask IoU": iou})
     return rows, pd.DataFrame(meta)
 
 
@@ -218,7 +236,8 @@ def _mdd_text(r: Mapping[str, Any]) -> str:
 
 
 def mask_quality_curve(tidy: pd.DataFrame, metric: str, title: str = ""):
-    """``metric`` against mask IoU, one line per method, its RGB baseline as a dashed line."""
+    """``metric`` against mask IoU, one line per method, its RGB baseline as a dashed line
+    (labelled with the baseline's model where it is another one: ``"MGCAM: RGB baseline (MSCAN)"``)."""
     from reidlib.study.plots import curve
 
     swept = tidy[tidy["mask IoU"].notna()]
@@ -227,9 +246,11 @@ def mask_quality_curve(tidy: pd.DataFrame, metric: str, title: str = ""):
     fig = curve(wide, "mask IoU", methods, title=title, xlabel="mask IoU with the true mask")
     ax = fig.axes[0]
     colors = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    models = {spec.label: spec.rgb_model for spec in MASK_METHODS.values()}
     for m in methods:
         rgb = tidy[(tidy["method"] == m) & (tidy["source"] == RGB_SOURCE)][metric]
-        ax.axhline(100 * rgb.mean(), color=colors.get(m, "grey"), ls="--", lw=1, label=f"{m}: RGB baseline")
+        name = f"{m}: RGB baseline" + (f" ({models[m]})" if models.get(m) else "")
+        ax.axhline(100 * rgb.mean(), color=colors.get(m, "grey"), ls="--", lw=1, label=name)
     ax.set_ylabel(f"{metric} (%)")
     ax.legend(frameon=False)
     return fig

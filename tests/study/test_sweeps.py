@@ -111,7 +111,7 @@ def test_mask_quality_rows_match_engine_rows() -> None:
     from reidlib.engine.runs import run_id
 
     for mine, (eid, label) in (("MPM-LTL: no mask (RGB)", ("E2", "(1) baseline RGB")),
-                               ("MGCAM: no mask (RGB)", ("E1", "MSCAN RGB"))):
+                               ("MGCAM: no mask (MSCAN RGB)", ("E1", "MSCAN RGB"))):
         exp, ov = ROWS[eid][label][:2]
         assert rows[mine][0] == exp
         assert run_id(resolve_config(exp, "quick", rows[mine][1], 0)) == run_id(resolve_config(exp, "quick", {**fcn, **ov}, 0))
@@ -119,7 +119,11 @@ def test_mask_quality_rows_match_engine_rows() -> None:
     assert rows["MGCAM: degraded IoU 0.5"] == ("mgcam", {"data.masks": "degraded", "data.mask_iou": 0.5})
     m = meta.set_index("row")
     assert m.loc["MGCAM: true masks", "mask IoU"] == 1.0
-    assert math.isnan(m.loc["MGCAM: no mask (RGB)", "mask IoU"])
+    assert math.isnan(m.loc["MGCAM: no mask (MSCAN RGB)", "mask IoU"])
+    # MGCAM's baseline is another model's row (MSCAN RGB), named so; its role (source) is every baseline's
+    assert (m.loc["MGCAM: no mask (MSCAN RGB)", "source"], m.loc["MPM-LTL: no mask (RGB)", "source"]) == \
+        ("no mask (RGB)", "no mask (RGB)")
+    assert "MGCAM: no mask (RGB)" not in rows
     real, _ = mask_quality_rows(["mpm"], [0.7], dataset="market1501", data_root="d", overrides={"x": 1})
     assert all(ov["data.dataset"] == "market1501" and ov["data.root"] == "d" and ov["x"] == 1
                for _, ov in real.values())
@@ -185,11 +189,13 @@ def test_mask_quality_curve_draws_baselines() -> None:
     from reidlib.study.mask_quality import mask_quality_curve
 
     lines = [{"method": m, "source": src, "mask IoU": q, "seed": 0, "m": v}
-             for m in ("A", "B") for src, q, v in [("true masks", 1.0, 0.5), ("degraded IoU 0.7", 0.7, 0.4),
-                                                   ("no mask (RGB)", float("nan"), 0.45)]]
+             for m in ("A", "MGCAM") for src, q, v in [("true masks", 1.0, 0.5), ("degraded IoU 0.7", 0.7, 0.4),
+                                                       ("no mask (RGB)", float("nan"), 0.45)]]
     fig = mask_quality_curve(pd.DataFrame(lines), "m")
     ax = fig.axes[0]
     hlines = [ln for ln in ax.get_lines() if "RGB baseline" in ln.get_label()]
     assert [ln.get_ydata()[0] for ln in hlines] == pytest.approx([45.0, 45.0])
-    curves = {ln.get_label(): list(ln.get_ydata()) for ln in ax.get_lines() if ln.get_label() in ("A", "B")}
+    # MGCAM's baseline is MSCAN's network (MGCAM Table 2), and its legend says so
+    assert [ln.get_label() for ln in hlines] == ["A: RGB baseline", "MGCAM: RGB baseline (MSCAN)"]
+    curves = {ln.get_label(): list(ln.get_ydata()) for ln in ax.get_lines() if ln.get_label() in ("A", "MGCAM")}
     assert curves["A"] == pytest.approx([40.0, 50.0])
