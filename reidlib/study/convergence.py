@@ -202,7 +202,7 @@ def pooled_records(profile: str, experiment: str = "00_convergence") -> Pooled:
     """Every seed of 00's check recorded so far: the tidy table (``results.csv``) of the
     profile's 00 result and of each partial record beside it (``partial/<key>/``, a notebook run
     at other seeds or families). A record is left out (and named, with why) when it is stale
-    (:func:`reidlib.study.provenance.folder_currency`: the profile's definition and recipes now),
+    (:func:`reidlib.study.currency.folder_currency`: the profile's definition and recipes now),
     not on SynthReID, run with engine overrides or a notebook parameter other than
     :data:`SELECTING_PARAMS`, or its table lacks a column of :data:`POOLED_COLUMNS`; and when it
     adds nothing: no (row, seed) with both lengths, or only pairs already taken. Each
@@ -213,7 +213,7 @@ def pooled_records(profile: str, experiment: str = "00_convergence") -> Pooled:
     definition changed, which makes one of them stale). A (row, seed) with only one length
     anywhere is not pooled."""
     from reidlib.engine.runs import read_json
-    from reidlib.study.provenance import definition_now, folder_currency
+    from reidlib.study.currency import definition_now, folder_currency
 
     base = paths.runs_dir() / profile / "results"
     now = definition_now(profile)

@@ -28,7 +28,7 @@ def write_result(experiment: str, profile: str, title: str, table: Any, *, claim
     per-run long-format DataFrame written as ``results.csv``. ``run_as`` records how the notebook
     ran (:meth:`reidlib.study.notebook.Notebook.finish`: the profile's definition at the time, the
     seeds, the notebook's overrides), so a later summary can tell a result of the profile as now
-    defined from one kept from an older definition (:func:`reidlib.study.provenance.result_currency`).
+    defined from one kept from an older definition (:func:`reidlib.study.currency.result_currency`).
     ``under``: a sub-folder of the experiment's (``partial/<key>``: a run unlike the profile's kept
     beside the profile's own result, :meth:`reidlib.study.notebook.Notebook.stored_under`)."""
     out = paths.runs_dir() / profile / "results" / experiment / under

@@ -21,8 +21,8 @@ from reidlib import paths
 from reidlib.engine.checkpoint import atomic_write_bytes
 from reidlib.engine.runs import git
 from reidlib.study.convergence import Pooled, convergence_sentence, pooled_check
-from reidlib.study.provenance import (WITHHELD, cpu_kind, mixed_sources, provenance_lines, result_currency,
-                                      run_provenance, run_sources)
+from reidlib.study.currency import WITHHELD, result_currency
+from reidlib.study.provenance import cpu_kind, mixed_sources, provenance_lines, run_provenance, run_sources
 from reidlib.study.report import read_results, study_order
 
 
@@ -97,7 +97,7 @@ def write_summary(result: StudyResult) -> Path:
     ``--only`` rerun keeps the others). The summary opens with the profile, the verdict rule,
     the convergence line, any checks recorded beside the results (:func:`_checks_lines`) and a
     verdict-at-a-glance table (with each result's currency: from the profile as now
-    defined, a seed subset, or an older definition, :func:`reidlib.study.provenance.result_currency`),
+    defined, a seed subset, or an older definition, :func:`reidlib.study.currency.result_currency`),
     then the wall times (study order), where the runs come from
     (:func:`reidlib.study.provenance.provenance_lines`: the commits, CPU kinds and precisions that
     trained them), then every table.
