@@ -136,7 +136,7 @@ def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
     import itertools
 
     from reidlib.engine.experiment import build_trainer, resolve_config
-    from reidlib.engine.sampling import TripletMiningHook
+    from reidlib.engine.bank_mining import TripletMiningHook
 
     cfg = resolve_config(experiment, "quick", {"profile.max_steps_per_epoch": None, **overrides}, 0)
     t = build_trainer(cfg, run=False, quiet=True)

@@ -18,8 +18,8 @@ survives an epochs override).
 
 Building (:func:`build_trainer`): data from :mod:`reidlib.engine.data_spec`, the model from
 ``reidlib.models.build_model``, loss terms from :mod:`reidlib.engine.terms`, the batch
-sampler and bank mining from :mod:`reidlib.engine.sampling`, the evaluator from
-:mod:`reidlib.engine.features`. ``profile.precision="bf16"``: bf16 autocast + channels_last on the CPU
+sampler from :mod:`reidlib.engine.sampling`, bank mining (MPM-LTL algorithm 1) from
+:mod:`reidlib.engine.bank_mining`, the evaluator from :mod:`reidlib.engine.features`. ``profile.precision="bf16"``: bf16 autocast + channels_last on the CPU
 (bench/train.py measures it: about 1.5-2x faster on AVX-512 / AMX CPUs; off where exactness matters).
 """
 from __future__ import annotations
@@ -219,9 +219,10 @@ def build_trainer(cfg: Mapping[str, Any], runs_root: str | Path = "runs", quiet:
     from reidlib.data.transforms import build_transforms
     from reidlib.models import build_model
 
+    from .bank_mining import LayoutDataset, StagedTripletSampler, TripletMiningHook
     from .data_spec import build_data
     from .features import FITTED_METRICS, evaluate_model
-    from .sampling import LayoutDataset, StagedTripletSampler, TripletMiningHook, build_stage_samplers
+    from .sampling import build_stage_samplers
 
     prof, data, ev = cfg["profile"], cfg["data"], cfg["eval"]
     seed, size = int(cfg["seed"]), tuple(prof["image_size"])

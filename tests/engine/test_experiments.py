@@ -59,7 +59,7 @@ def test_semparts_and_metric_learning_protocols(tmp_path):
 
 def test_trihard_remining_feeds_the_sampler():
     from reidlib.engine.features import extract_features
-    from reidlib.engine.sampling import StagedTripletSampler, TripletMiningHook, downsample_masks
+    from reidlib.engine.bank_mining import StagedTripletSampler, TripletMiningHook, downsample_masks
     from reidlib.miners import mask_guided_trihard
 
     cfg = resolve_config("mpm_ltl", "smoke", {"profile.max_steps_per_epoch": 2}, 0)
