@@ -121,9 +121,27 @@ def main() -> None:
 # --------------------------------------------------------------------------------------------
 # Where a step's time goes, per model family, through the real Trainer (issue 16, item 6)
 
-#: family -> the engine experiment of its row in the convergence check (FAMILY_ROWS, "ide (IDE, RGB-M)" -> "ide")
-FAMILIES = {label.split()[0]: row[0] for label, row in FAMILY_ROWS.items()}
+#: family -> the engine experiment of its row in the convergence check (FAMILY_ROWS, "ide (IDE, RGB-M)" -> "ide"),
+#: and the cross-domain trainer's ECN (market -> duke, as 00's row): the study's longest runs (E10)
+FAMILIES = {**{label.split()[0]: row[0] for label, row in FAMILY_ROWS.items()}, "ecn": "cross_domain"}
 PARTS = ("data", "transform", "forward", "loss", "backward", "optimizer")
+
+
+def quick_trainer(experiment: str, overrides: dict):
+    """The real Trainer of ``experiment`` at the quick profile + ``overrides``, whole epochs
+    (no step cap): an engine experiment (``build_trainer``) or, for ``cross_domain``, ECN
+    market -> duke (``build_cross_domain_trainer`` with the options its run config sets)."""
+    ov = {"profile.max_steps_per_epoch": None, **overrides}
+    if experiment == "cross_domain":
+        from reidlib.domain import build_cross_domain_trainer, load_domain, resolve_cross_domain, trainer_options
+
+        cfg = resolve_cross_domain("market", "duke", "ecn", "quick", ov, 0)
+        preset = cfg["profile"]["data_preset"]
+        return build_cross_domain_trainer(load_domain("market", preset), load_domain("duke", preset), "ecn",
+                                          **trainer_options(cfg), quiet=True)[0]
+    from reidlib.engine.experiment import build_trainer, resolve_config
+
+    return build_trainer(resolve_config(experiment, "quick", ov, 0), run=False, quiet=True)
 
 
 def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
@@ -132,19 +150,23 @@ def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
     at the quick profile + ``overrides``), the whole step (``step``; ``python`` = step - sum of
     parts: the call, the timer's own calls and the loss bookkeeping after the optimiser; the
     step's seeding counts as data), the epoch-start
-    hooks (triplet mining) per step of an epoch, one evaluation (``eval``), and img/s."""
+    hooks (triplet mining) per step of an epoch, one evaluation (``eval``), and img/s.
+    ECN's exemplar memories are told the stage's first epoch (``MemoryEpochHook``), so their
+    neighbourhood-invariance term is on as in the last stage of a run."""
     import itertools
 
-    from reidlib.engine.experiment import build_trainer, resolve_config
+    from reidlib.domain import MemoryEpochHook
     from reidlib.engine.bank_mining import TripletMiningHook
 
-    cfg = resolve_config(experiment, "quick", {"profile.max_steps_per_epoch": None, **overrides}, 0)
-    t = build_trainer(cfg, run=False, quiet=True)
+    t = quick_trainer(experiment, overrides)
     last = len(t.recipe.stages) - 1                 # the last stage: its sampler, losses and lrs
     t.epoch = sum(s.epochs for s in t.recipe.stages[:last])
     t._enter_stage(last)
     weights = t._weights()
     t.sampler.set_epoch(t.epoch)
+    for h in t.hooks:
+        if isinstance(h, MemoryEpochHook):
+            h.on_epoch_start(t, t.epoch)
     t0 = time.perf_counter()
     for h in t.hooks:
         if isinstance(h, TripletMiningHook):
@@ -186,7 +208,8 @@ def breakdown(experiment: str, overrides: dict, steps: int) -> dict[str, float]:
 #: configurations compared with the current one (the quick profile as it is), by name
 VARIANTS = {"current": {}, "batch 64": {"profile.batch_p": 16}, "batch 128": {"profile.batch_p": 32},
             "fp32 NCHW": {"profile.channels_last": [], "profile.precision": "fp32"},
-            "fp32 channels_last": {"profile.channels_last": list(FAMILIES), "profile.precision": "fp32"},
+            "fp32 channels_last": {"profile.channels_last": [f for f in FAMILIES if f != "ecn"],  # ECN's model: semparts
+                                   "profile.precision": "fp32"},
             "bf16": {"profile.precision": "bf16"}}
 
 

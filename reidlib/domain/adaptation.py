@@ -108,7 +108,7 @@ def _cross_domain_terms(parts: bool, memories: Mapping[str, ExemplarMemory], wei
     return terms + [LossTerm("part_seg", seg, seg_weight)] if parts else terms
 
 
-def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "ecn", *,
+def build_cross_domain_trainer(source: ReIDDataset, target: ReIDDataset, method: str = "ecn", *,
                        image_size: tuple[int, int] = (128, 64), model_size: str = "small",
                        epochs: int | None = 8, batch_p: int = 8, batch_k: int = 4, seed: int = 0,
                        lam: float | None = None, beta: float = 0.05, knn: int = 6, alpha: float = 0.01,
@@ -118,13 +118,16 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
                        quiet: bool = True, model_kwargs: Mapping[str, Any] | None = None,
                        profile_format: Mapping[str, Any] | None = None, from_scratch: bool = False,
                        eval_every: int = 0, run: Run | None = None,
-                       lr_scale: float = 1.0) -> tuple[torch.nn.Module, dict[str, float]]:
-    """Train ``method`` (module docstring) and return ``(model, metrics on target query/gallery)``.
+                       lr_scale: float = 1.0) -> tuple[Trainer, torch.nn.Module]:
+    """The engine :class:`~reidlib.engine.loop.Trainer` of ``method`` (module docstring), ready to
+    ``fit()``, and the retrieval model inside it (:func:`train_cross_domain` fits it; the step
+    benchmark, ``bench/train.py``, times its steps). The model is seeded and built first, so a
+    run trained through either is the same.
 
     ``camstyle``: ``"stats"`` (per-camera colour statistics, a stand-in), a folder of
     CamStyle images, or None (no camera-invariance). ``lam``: None = the method's paper weighting
     (``ecn`` 0.7 / 0.3, ``ecn_parts`` SemParts eq. 5's sum), else ECN's ``(1 - lam, lam)``.
-    Metrics: rank1/5/10, mAP (percent).
+    ``evaluate``: give the trainer the target's query/gallery evaluator (rank1/5/10, mAP).
     ``profile_format``: a profile (dict) whose ``device`` / ``precision`` / ``channels_last`` set
     the numeric format (``reidlib.engine.precision.plan_format``); None trains fp32 NCHW on the CPU.
     ``from_scratch``: the backbone starts without pretrained weights (the CPU profiles'
@@ -206,7 +209,17 @@ def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "
     trainer = Trainer(net, terms, data, batches, rec, groups=groups, transform=tf, seed=seed, hooks=hooks,
                       device=plan.device, grad_scaler=plan.grad_scaler,
                       quiet=quiet, use_mask=False, evaluator=evaluator, eval_every=int(eval_every), run=run)
+    return trainer, model
+
+
+def train_cross_domain(source: ReIDDataset, target: ReIDDataset, method: str = "ecn",
+                       **options: Any) -> tuple[torch.nn.Module, dict[str, float]]:
+    """Train ``method`` (module docstring) and return ``(model, metrics on target query/gallery)``:
+    rank1/5/10, mAP (percent; empty with ``evaluate=False``). ``options``: the keywords of
+    :func:`build_cross_domain_trainer` (image size, epochs, batch, seed, ECN's and SemParts'
+    hyper-parameters, the numeric format, the run folder)."""
+    trainer, model = build_cross_domain_trainer(source, target, method, **options)
     metrics = trainer.fit()
-    if not evaluate:
+    if not options.get("evaluate", True):
         return model, {}
     return model, {k: float(metrics["sq"][k]) for k in ("rank1", "rank5", "rank10", "mAP")}

@@ -121,12 +121,18 @@ def run_cross_domain(source: str | ReIDDataset = "market", target: str | ReIDDat
     run = open_run(runs_root if runs_root is not None else paths.runs_dir(), EXPERIMENT, cfg)
     if run.state == "finished":
         return {k: float(v) for k, v in run.metrics()["sq"].items()}
-    prof, ad = cfg["profile"], cfg["adaptation"]
-    s = load_domain(source, prof["data_preset"], cfg["source"]["root"])
-    t = load_domain(target, prof["data_preset"], cfg["target"]["root"])
-    opts = dict(image_size=tuple(prof["image_size"]), model_size=prof["model_size"], epochs=prof["epochs"],
+    s = load_domain(source, cfg["profile"]["data_preset"], cfg["source"]["root"])
+    t = load_domain(target, cfg["profile"]["data_preset"], cfg["target"]["root"])
+    return train_cross_domain(s, t, method, **trainer_options(cfg), quiet=quiet, run=run)[1]
+
+
+def trainer_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The keywords of :func:`reidlib.domain.adaptation.build_cross_domain_trainer` that a resolved
+    config (:func:`resolve_cross_domain`) sets: the profile's size, length, batch, format and
+    evaluation spacing, the seed, the model's keywords and every ``adaptation`` key."""
+    prof = cfg["profile"]
+    return dict(image_size=tuple(prof["image_size"]), model_size=prof["model_size"], epochs=prof["epochs"],
                 batch_p=prof["batch_p"], batch_k=prof["batch_k"], max_steps_per_epoch=prof["max_steps_per_epoch"],
                 cache_images=prof["cache_images"], profile_format=prof, model_kwargs=cfg["model"]["kwargs"],
                 from_scratch=bool(prof.get("from_scratch")), eval_every=int(prof.get("eval_every", 0)),
-                quiet=quiet, run=run, **ad)
-    return train_cross_domain(s, t, method, seed=int(cfg["seed"]), **opts)[1]
+                seed=int(cfg["seed"]), **cfg["adaptation"])

@@ -183,3 +183,24 @@ def test_lr_scale_multiplies_every_rate_and_keeps_earlier_run_ids(domains, tmp_p
     for bad in (0, -1.0, "fast", True):
         with pytest.raises(ValueError, match="adaptation.lr_scale"):
             resolve_cross_domain(src, tgt, "ecn", "smoke", {"adaptation.lr_scale": bad})
+
+
+def test_the_trainer_a_run_config_builds_trains_the_runs_model(domains, tmp_path):
+    """``build_cross_domain_trainer(**trainer_options(cfg))`` (what bench/train.py times) is the
+    trainer ``run_cross_domain`` fits: the same config trains the same weights, bit for bit."""
+    from reidlib.domain import build_cross_domain_trainer, resolve_cross_domain, trainer_options
+    from reidlib.engine.runs import load_run, run_id
+
+    src, tgt = domains
+    ov = {**FAST_OVERRIDES, "adaptation.lr_scale": 0.5}
+    cfg = resolve_cross_domain(src, tgt, "ecn", "smoke", ov, seed=1)
+    opts = trainer_options(cfg)
+    assert (opts["seed"], opts["epochs"], opts["knn"], opts["lr_scale"], opts["image_size"]) == \
+        (1, cfg["profile"]["epochs"], 2, 0.5, (32, 16))
+    assert set(cfg["adaptation"]) <= set(opts) and opts["profile_format"] == cfg["profile"]
+    trainer, model = build_cross_domain_trainer(src, tgt, "ecn", **opts)
+    trainer.fit()
+    run_cross_domain(src, tgt, "ecn", profile="smoke", seed=1, overrides=ov, runs_root=tmp_path)
+    saved = torch.load(load_run(tmp_path / "cross_domain" / run_id(cfg)).last, weights_only=False)["model"]
+    mine = {f"model.{k}": v for k, v in model.state_dict().items()}
+    assert mine and all(torch.equal(v, saved[k]) for k, v in mine.items())
