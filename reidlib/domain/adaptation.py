@@ -41,13 +41,13 @@ from reidlib.engine.hooks import Hook
 from reidlib.engine.loop import LossTerm, Trainer
 from reidlib.engine.precision import FormatPlan, apply_format, plan_format
 from reidlib.engine.recipes import training_recipe
-from reidlib.engine.schedule import scale_rates
 from reidlib.engine.runs import Run
+from reidlib.engine.schedule import scale_rates
+from reidlib.losses.semparts import (STREAMS, domain_weights, part_segmentation_loss, source_id_loss, stream_features,
+                                     target_memory_loss)
 
 from .camstyle import FolderCamStyle, StatsCamStyle
 from .exemplar_memory import ExemplarMemory
-from reidlib.losses.semparts import (STREAMS, domain_weights, part_segmentation_loss, source_id_loss, stream_features,
-                            target_memory_loss)
 from .streams import CrossDomainBatchSampler, CrossDomainDataset, LimitedSampler, TwoStreamModel, strip_labels
 
 METHODS = ("direct", "ecn", "ecn_parts", "supervised")
@@ -109,16 +109,16 @@ def _cross_domain_terms(parts: bool, memories: Mapping[str, ExemplarMemory], wei
 
 
 def build_cross_domain_trainer(source: ReIDDataset, target: ReIDDataset, method: str = "ecn", *,
-                       image_size: tuple[int, int] = (128, 64), model_size: str = "small",
-                       epochs: int | None = 8, batch_p: int = 8, batch_k: int = 4, seed: int = 0,
-                       lam: float | None = None, beta: float = 0.05, knn: int = 6, alpha: float = 0.01,
-                       knn_start: int | None = None, seg_weight: float = 1.0, camstyle: str | None = "stats",
-                       recipe: str = "cross_domain", max_steps_per_epoch: int | None = None,
-                       cache_images: bool = True, erase_p: float = 0.5, evaluate: bool = True,
-                       quiet: bool = True, model_kwargs: Mapping[str, Any] | None = None,
-                       profile_format: Mapping[str, Any] | None = None, from_scratch: bool = False,
-                       eval_every: int = 0, run: Run | None = None,
-                       lr_scale: float = 1.0) -> tuple[Trainer, torch.nn.Module]:
+                               image_size: tuple[int, int] = (128, 64), model_size: str = "small",
+                               epochs: int | None = 8, batch_p: int = 8, batch_k: int = 4, seed: int = 0,
+                               lam: float | None = None, beta: float = 0.05, knn: int = 6, alpha: float = 0.01,
+                               knn_start: int | None = None, seg_weight: float = 1.0, camstyle: str | None = "stats",
+                               recipe: str = "cross_domain", max_steps_per_epoch: int | None = None,
+                               cache_images: bool = True, erase_p: float = 0.5, evaluate: bool = True,
+                               quiet: bool = True, model_kwargs: Mapping[str, Any] | None = None,
+                               profile_format: Mapping[str, Any] | None = None, from_scratch: bool = False,
+                               eval_every: int = 0, run: Run | None = None,
+                               lr_scale: float = 1.0) -> tuple[Trainer, torch.nn.Module]:
     """The engine :class:`~reidlib.engine.loop.Trainer` of ``method`` (module docstring), ready to
     ``fit()``, and the retrieval model inside it (:func:`train_cross_domain` fits it; the step
     benchmark, ``bench/train.py``, times its steps). The model is seeded and built first, so a
