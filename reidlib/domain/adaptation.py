@@ -42,7 +42,6 @@ from reidlib.engine.loop import LossTerm, Trainer
 from reidlib.engine.precision import FormatPlan, apply_format, plan_format
 from reidlib.engine.recipes import training_recipe
 from reidlib.engine.runs import Run
-from reidlib.engine.schedule import scale_rates
 from reidlib.losses.semparts import (STREAMS, domain_weights, part_segmentation_loss, source_id_loss, stream_features,
                                      target_memory_loss)
 
@@ -135,7 +134,7 @@ def build_cross_domain_trainer(source: ReIDDataset, target: ReIDDataset, method:
     run (:meth:`reidlib.engine.schedule.Recipe.from_scratch`: SemParts' Adam 3e-4 -> 3e-3).
     ``eval_every``: also evaluate on the target every that many epochs (0: at the end only), for
     learning curves (the profile's ``eval_every``). ``lr_scale``: every rate of the recipe times
-    this (:func:`reidlib.engine.schedule.scale_rates`; 1.0: the recipe's). ``run``: the
+    this (:meth:`reidlib.engine.schedule.Recipe.rates_times`; 1.0: the recipe's). ``run``: the
     run folder (:func:`reidlib.domain.runs.run_cross_domain` opens it): checkpoints, resume,
     epochs.csv and metrics.json, as every engine run.
     """
@@ -160,8 +159,8 @@ def build_cross_domain_trainer(source: ReIDDataset, target: ReIDDataset, method:
     plan = (plan_format(profile_format, "semparts") if profile_format is not None
             else FormatPlan("cpu", "fp32", None, False, False, False))
     apply_format(model, plan)
-    rec = scale_rates(training_recipe(recipe, epochs, from_scratch, bool((model_kwargs or {}).get("pretrained"))),
-                      lr_scale)
+    pretrained = bool((model_kwargs or {}).get("pretrained"))
+    rec = training_recipe(recipe, epochs, from_scratch, pretrained).rates_times(lr_scale)
     n_ep = rec.epochs
     sampler = RandomIdentitySampler(src.pids.tolist(), batch_p, batch_k, seed=seed)
     groups = {"classifier": ["model.classifiers", "classifiers"], "new": ["model.part_classifier", "part_classifier"]}

@@ -213,6 +213,17 @@ class Recipe:
             stages.append(replace(s, lrs=lrs))
         return Recipe(self.name, stages)
 
+    def rates_times(self, scale: float) -> "Recipe":
+        """Same stages with every group's learning rate times ``scale`` (> 0); epochs,
+        milestones and decay unchanged. For measuring a schedule (the cross-domain trainer's
+        ``adaptation.lr_scale``); ``scale == 1`` returns the recipe itself."""
+        if not float(scale) > 0.0:
+            raise ValueError(f"learning-rate scale must be > 0, got {scale!r}")
+        if float(scale) == 1.0:
+            return self
+        return Recipe(self.name, [replace(s, lrs={g: lr * float(scale) for g, lr in s.lrs.items()})
+                                  for s in self.stages])
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "stages": [asdict(s) for s in self.stages]}
 
@@ -279,15 +290,3 @@ def set_lrs(optimizer: torch.optim.Optimizer, stage: Stage, epoch_in_stage: int)
 
 def trainable(params: Iterable[nn.Parameter]) -> int:
     return sum(p.numel() for p in params if p.requires_grad)
-
-
-def scale_rates(recipe: Recipe, scale: float) -> Recipe:
-    """``recipe`` with every stage's every group's learning rate times ``scale`` (> 0); the
-    epochs, milestones and decay unchanged. For measuring a schedule (e.g. the cross-domain
-    trainer's ``adaptation.lr_scale``); ``scale == 1`` returns ``recipe`` itself."""
-    if not float(scale) > 0.0:
-        raise ValueError(f"learning-rate scale must be > 0, got {scale!r}")
-    if float(scale) == 1.0:
-        return recipe
-    return Recipe(recipe.name, [replace(s, lrs={g: lr * float(scale) for g, lr in s.lrs.items()})
-                                for s in recipe.stages])

@@ -127,18 +127,17 @@ def test_from_scratch_raises_adam_fine_tuning_rates_tenfold() -> None:
     assert get_recipe("ide").from_scratch().stages[0].lrs == {"base": 0.1, "new": 0.1, "classifier": 0.1}
 
 
-def test_scale_rates_multiplies_every_group_of_every_stage() -> None:
+def test_rates_times_multiplies_every_group_of_every_stage() -> None:
     from reidlib.engine.recipes import get_recipe
-    from reidlib.engine.schedule import scale_rates
 
     r = get_recipe("mpm_ltl")
-    half = scale_rates(r, 0.5)
+    half = r.rates_times(0.5)
     assert [s.lrs for s in half.stages] == [{g: lr / 2 for g, lr in s.lrs.items()} for s in r.stages]
     assert [(s.epochs, s.milestones, s.optimizer) for s in half.stages] == \
         [(s.epochs, s.milestones, s.optimizer) for s in r.stages]
-    assert scale_rates(r, 1.0) is r
+    assert r.rates_times(1.0) is r
     with pytest.raises(ValueError, match="> 0"):
-        scale_rates(r, 0.0)
+        r.rates_times(0.0)
 
 
 def test_profile_from_scratch_applies_unless_pretrained(tmp_path, monkeypatch) -> None:
